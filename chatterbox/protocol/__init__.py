@@ -1,0 +1,1 @@
+"""The wire protocol: generated models (``models/``) and the codec. No I/O."""
