@@ -1,0 +1,1 @@
+"""REST routers (one file per resource under ``routes/``) and HTTP plumbing."""

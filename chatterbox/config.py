@@ -1,0 +1,77 @@
+"""Settings: one pydantic-settings object, read from ``CHATTERBOX_*`` variables and ``.env``.
+
+Outside development the server refuses to start with the default secret.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_SECRET", "Settings", "get_settings"]
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
+"""The development secret; refused when ``env`` is not ``development``."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Chatterbox process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHATTERBOX_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    """``development`` allows the default secret and migrates at start-up."""
+    secret_key: str = Field(default=DEFAULT_SECRET, min_length=16, repr=False)
+    """Server secret: peppers the stored token hashes. Set a long random value in production."""
+    database_url: str = "sqlite+aiosqlite:///./data/chatterbox.db"
+    """SQLAlchemy URL: ``sqlite+aiosqlite:///path`` (default) or ``postgresql+asyncpg://…``."""
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    """SQLite ``synchronous`` in WAL mode: NORMAL (fast; a power cut may lose the last commits,
+    never corrupts) or FULL (each commit durable on disk)."""
+    redis_url: str | None = None
+    """Redis for fan-out between processes; None = in-process broker (one process)."""
+    allowed_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    """Origins allowed to open a WebSocket with a session cookie (cross-site WebSocket hijacking)."""
+    cookie_name: str = "chatterbox_session"
+    """Name of the HttpOnly session cookie."""
+    cookie_secure: bool = False
+    """Mark the cookie Secure (set it when served over https)."""
+    session_idle_timeout_s: int = Field(default=7 * 24 * 3600, gt=0)
+    """A session unused this long expires."""
+    session_lifetime_s: int = Field(default=30 * 24 * 3600, gt=0)
+    """Absolute lifetime of a session, however active."""
+    refresh_lifetime_s: int = Field(default=60 * 24 * 3600, gt=0)
+    """Lifetime of a refresh token."""
+    max_frame_bytes: int = Field(default=64 * 1024, gt=0)
+    """Largest inbound WebSocket text frame, in bytes (uvicorn's default is 16 MiB)."""
+    heartbeat_interval_ms: int = Field(default=20_000, ge=1000)
+    """WebSocket ping interval; a peer silent for another interval is dropped."""
+    typing_timeout_ms: int = Field(default=6_000, ge=1000)
+    """A typing ``start`` expires after this long without renewal."""
+    rate_per_second: float = Field(default=10.0, gt=0)
+    """Per-connection token bucket refill rate (frames per second)."""
+    rate_burst: int = Field(default=30, ge=1)
+    """Per-connection token bucket size."""
+    max_connections_per_user: int = Field(default=10, ge=1)
+    """Further upgrades by the same user are refused with HTTP 429."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Log level of the ``chatterbox`` loggers and uvicorn."""
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "CHATTERBOX_SECRET_KEY must be set to a private random value outside development"
+            )
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,100 @@
+"""Async engine creation, with the SQLite settings Chatterbox relies on.
+
+SQLite durability trade-off (``synchronous``), with ``journal_mode=WAL``:
+
+* ``NORMAL`` (default): the WAL is fsynced at checkpoints, not at every commit. A power loss or OS crash
+  may lose the last few committed transactions, but never corrupts the database. An application crash
+  loses nothing. Several times faster per commit.
+* ``FULL``: the WAL is fsynced at every commit, so a committed (hence acknowledged) message survives even
+  a power loss.
+
+Group commit (:mod:`chatterbox.store.writer`) makes ``FULL`` affordable: one fsync per batch, not per message.
+
+Transactions: the stdlib ``sqlite3`` driver's legacy transaction handling breaks SAVEPOINTs, so the
+engine disables it and emits ``BEGIN`` itself (the recipe from the SQLAlchemy SQLite docs). A connection
+with the execution option ``begin_immediate=True`` starts with ``BEGIN IMMEDIATE`` (takes the write lock
+up front; the writer does that).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = ["BEGIN_IMMEDIATE", "Synchronous", "create_engine", "is_sqlite"]
+
+Synchronous = Literal["NORMAL", "FULL"]
+"""Allowed values of SQLite's ``PRAGMA synchronous``."""
+
+BEGIN_IMMEDIATE = "begin_immediate"
+"""Execution option: on SQLite, start transactions with ``BEGIN IMMEDIATE``."""
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether ``url`` names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_path(url: URL) -> Path:
+    database = url.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(url) or database.startswith("file::memory:"):
+        raise ValueError(
+            "in-memory SQLite databases are not supported (each pooled connection would see its own "
+            "database); use a file, e.g. sqlite+aiosqlite:///path/to/chatterbox.db"
+        )
+    if database.startswith("file:"):
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database)
+
+
+def create_engine(
+    database_url: str | URL,
+    *,
+    synchronous: Synchronous = "NORMAL",
+    busy_timeout_ms: int = 5000,
+    echo: bool = False,
+    **kwargs: Any,
+) -> AsyncEngine:
+    """Create the async engine for ``database_url`` (``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://…``).
+
+    For SQLite the parent directory is created, and every new connection gets ``journal_mode=WAL``,
+    ``synchronous`` (see the module docstring), ``foreign_keys=ON`` and ``busy_timeout``.
+    Dispose of the engine (``await engine.dispose()``) when done.
+    """
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, echo=echo, **kwargs)
+
+    _sqlite_path(url).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, **kwargs)
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA synchronous={synchronous}",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver (see the module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,256 @@
+"""Shared plumbing of the SQLAlchemy store: the base class, row → record conversion, portable helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Insert, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from chatterbox.domain.clock import now_ms
+from chatterbox.store import tables as t
+from chatterbox.store.errors import RoomNotFound
+from chatterbox.store.records import (
+    EventKind,
+    MembershipRecord,
+    MessageRecord,
+    ReceiptRecord,
+    ReceiptState,
+    RefreshTokenRecord,
+    Role,
+    RoomEventRecord,
+    RoomKind,
+    RoomRecord,
+    SessionRecord,
+    UserRecord,
+)
+from chatterbox.store.writer import Writer
+
+__all__ = [
+    "SqlBase",
+    "exists",
+    "insert_ignore",
+    "next_seq",
+    "row_to_membership",
+    "row_to_message",
+    "row_to_receipt",
+    "row_to_refresh_token",
+    "row_to_room",
+    "row_to_session",
+    "row_to_user",
+    "write_event",
+]
+
+T = TypeVar("T")
+
+
+class SqlBase:
+    """State shared by the store's mixins: the engine, the writer and the clock."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], int] = now_ms,
+        max_batch: int = 256,
+        max_queue: int = 10_000,
+    ) -> None:
+        """Wrap ``engine`` (whose schema is already migrated); the store owns and disposes of it."""
+        self._engine = engine
+        self._clock = clock
+        self._writer = Writer(engine, max_batch=max_batch, max_queue=max_queue)
+
+    async def _read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a read-only ``fn`` on a pooled connection (one consistent snapshot)."""
+        async with self._engine.connect() as conn:
+            return await fn(conn)
+
+    async def _write(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``fn`` in the writer (group commit); returns after the commit."""
+        return await self._writer.submit(fn)
+
+
+# -- rows → records ---------------------------------------------------------------------------------
+
+
+def row_to_user(row: RowMapping) -> UserRecord:
+    """Build a :class:`UserRecord` from a ``users`` row."""
+    return UserRecord(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        created_at=row["created_at"],
+    )
+
+
+def row_to_session(row: RowMapping) -> SessionRecord:
+    """Build a :class:`SessionRecord` from a ``sessions`` row."""
+    return SessionRecord(
+        id=row["id"],
+        user_id=row["user_id"],
+        token_hash=row["token_hash"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        user_agent=row["user_agent"],
+        ip=row["ip"],
+    )
+
+
+def row_to_refresh_token(row: RowMapping) -> RefreshTokenRecord:
+    """Build a :class:`RefreshTokenRecord` from a ``refresh_tokens`` row."""
+    return RefreshTokenRecord(
+        id=row["id"],
+        family_id=row["family_id"],
+        session_id=row["session_id"],
+        token_hash=row["token_hash"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        used_at=row["used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def row_to_room(row: RowMapping) -> RoomRecord:
+    """Build a :class:`RoomRecord` from a ``rooms`` row."""
+    return RoomRecord(
+        id=row["id"],
+        kind=cast(RoomKind, row["kind"]),
+        name=row["name"],
+        topic=row["topic"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        last_seq=row["last_seq"],
+        dm_key=row["dm_key"],
+    )
+
+
+def row_to_membership(row: RowMapping) -> MembershipRecord:
+    """Build a :class:`MembershipRecord` from a ``memberships`` row."""
+    return MembershipRecord(
+        room_id=row["room_id"],
+        user_id=row["user_id"],
+        role=cast(Role, row["role"]),
+        joined_at=row["joined_at"],
+    )
+
+
+def row_to_message(row: Mapping[str, Any], prefix: str = "") -> MessageRecord:
+    """Build a :class:`MessageRecord` from a ``messages`` row (columns optionally labelled ``prefix…``)."""
+    return MessageRecord(
+        id=row[prefix + "id"],
+        room_id=row[prefix + "room_id"],
+        seq=row[prefix + "seq"],
+        author_id=row[prefix + "author_id"],
+        body=row[prefix + "body"],
+        client_msg_id=row[prefix + "client_msg_id"],
+        created_at=row[prefix + "created_at"],
+        edited_at=row[prefix + "edited_at"],
+        deleted_at=row[prefix + "deleted_at"],
+    )
+
+
+def row_to_receipt(row: RowMapping) -> ReceiptRecord:
+    """Build a :class:`ReceiptRecord` from a ``receipts`` row."""
+    return ReceiptRecord(
+        room_id=row["room_id"],
+        user_id=row["user_id"],
+        state=cast(ReceiptState, row["state"]),
+        message_id=row["message_id"],
+        seq=row["seq"],
+        at=row["at"],
+    )
+
+
+# -- portable write helpers -------------------------------------------------------------------------
+
+
+async def next_seq(conn: AsyncConnection, room_id: str) -> int:
+    """Allocate the room's next event seq (``last_seq + 1``) in the current transaction.
+
+    The UPDATE takes the row lock on PostgreSQL, so concurrent writers of one room serialize.
+    Raises :class:`RoomNotFound` (having written nothing) if there is no such room.
+    """
+    result = await conn.execute(
+        update(t.rooms)
+        .where(t.rooms.c.id == room_id)
+        .values(last_seq=t.rooms.c.last_seq + 1)
+        .returning(t.rooms.c.last_seq)
+    )
+    seq = result.scalar_one_or_none()
+    if seq is None:
+        raise RoomNotFound(room_id)
+    return int(seq)
+
+
+async def write_event(
+    conn: AsyncConnection,
+    *,
+    room_id: str,
+    seq: int,
+    kind: EventKind,
+    at: int,
+    message_id: str | None = None,
+    user_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> RoomEventRecord:
+    """Insert a ``room_events`` row and return it as a record."""
+    await conn.execute(
+        insert(t.room_events).values(
+            room_id=room_id,
+            seq=seq,
+            kind=kind,
+            message_id=message_id,
+            user_id=user_id,
+            payload=None if payload is None else json.dumps(payload, separators=(",", ":")),
+            created_at=at,
+        )
+    )
+    return RoomEventRecord(
+        room_id=room_id,
+        seq=seq,
+        kind=kind,
+        message_id=message_id,
+        user_id=user_id,
+        payload=payload,
+        created_at=at,
+    )
+
+
+async def insert_ignore(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any], conflict: Sequence[str]
+) -> bool:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING``; returns whether a row was inserted.
+
+    Dispatches on the dialect (SQLite and PostgreSQL share the syntax); other dialects fall back to a
+    savepoint and a caught ``IntegrityError``.
+    """
+    name = conn.dialect.name
+    stmt: Insert
+    if name == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    elif name == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(
+            index_elements=conflict
+        )
+    else:
+        try:
+            async with conn.begin_nested():
+                await conn.execute(insert(table).values(**values))
+        except IntegrityError:
+            return False
+        return True
+    result = await conn.execute(stmt)
+    return bool(result.rowcount == 1)
+
+
+async def exists(conn: AsyncConnection, table: Table, **where: Any) -> bool:
+    """Whether ``table`` has a row matching every ``column=value`` in ``where``."""
+    stmt = select(1).select_from(table).where(*(table.c[k] == v for k, v in where.items())).limit(1)
+    return (await conn.execute(stmt)).first() is not None

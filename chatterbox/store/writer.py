@@ -1,0 +1,212 @@
+"""Group commit: one writer task runs every write, many per transaction.
+
+SQLite commits are the bottleneck of a chat server (one fsync, or at least one WAL append, per commit).
+The :class:`Writer` owns all writes: callers submit a *job* (an async function of an ``AsyncConnection``)
+and await its result. The writer task takes the first queued job plus whatever else is queued at that
+moment (up to ``max_batch``), runs them in order inside **one** transaction and resolves each caller's
+future only **after the commit**: a result the caller sees is durable.
+
+One transaction at a time from one task also means SQLite never sees two writers from this process
+(no ``SQLITE_BUSY`` between our own connections); PostgreSQL is just as happy with it.
+
+Failure isolation, fast path first:
+
+* Jobs run without savepoints. A job that raises a :class:`~chatterbox.store.errors.StoreError` must
+  have written nothing (jobs validate before writing: unknown room, not a member...), so the error is
+  recorded for that caller and the batch goes on.
+* Any other exception (typically an ``IntegrityError``) rolls the whole transaction back, and the batch
+  is run again with each job inside its own SAVEPOINT (``begin_nested``): a failing job then fails alone.
+  Jobs are therefore re-runnable: they read their inputs and generate ids inside the job.
+* A job must never swallow a database error itself except inside its own ``begin_nested()`` (on
+  PostgreSQL a failed statement aborts the whole transaction).
+* If the commit fails, every caller of the batch gets the exception.
+
+A caller cancelled while its job is still queued is skipped; once the batch runs, the job's effects may be
+committed even though that caller no longer waits for them. :meth:`Writer.close` drains the queue.
+Only the asyncio event loop is supported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from chatterbox.store.engine import BEGIN_IMMEDIATE
+from chatterbox.store.errors import StoreClosed, StoreError
+
+__all__ = ["Job", "Writer", "WriterStats"]
+
+T = TypeVar("T")
+Job = Callable[[AsyncConnection], Awaitable[T]]
+"""A unit of write work; runs inside the writer's transaction."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class WriterStats:
+    """Counters, for tests and metrics."""
+
+    transactions: int = 0
+    """Committed transactions."""
+    failed_transactions: int = 0
+    """Transactions rolled back because a commit (or the batch itself) failed."""
+    isolated_retries: int = 0
+    """Batches re-run with one SAVEPOINT per job after an unexpected job error."""
+    jobs: int = 0
+    """Jobs whose outcome (result or error) was delivered."""
+    max_batch: int = 0
+    """Largest batch seen."""
+
+
+@dataclass(slots=True)
+class _Request:
+    fn: Callable[[AsyncConnection], Awaitable[Any]]
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    ok: bool
+    value: Any
+
+
+class _NeedsIsolation(Exception):
+    """Internal: a job failed unexpectedly; the batch must be re-run with savepoints."""
+
+
+class Writer:
+    """The single writer task (see the module docstring)."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, max_queue: int = 10_000) -> None:
+        """``max_batch``: jobs per transaction at most; ``max_queue``: pending jobs before submitters wait."""
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue(maxsize=max_queue)
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.stats = WriterStats()
+        """Counters since creation."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closing
+
+    def start(self) -> None:
+        """Start the writer task (idempotent; also done by the first :meth:`submit`)."""
+        if self._closing:
+            raise StoreClosed("the store is closed")
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="chatterbox-writer")
+
+    async def submit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Queue ``fn`` and return its result once its transaction has committed (or raise its error)."""
+        if self._closing:
+            raise StoreClosed("the store is closed")
+        self.start()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Request(fn, future))
+        return cast(T, await future)
+
+    async def close(self) -> None:
+        """Stop accepting jobs, run every job already queued, then stop the task."""
+        if self._closing:
+            if self._task is not None:
+                await asyncio.shield(self._task)
+            return
+        self._closing = True
+        if self._task is None:
+            return
+        await self._queue.put(None)
+        await asyncio.shield(self._task)
+        # Submitters that were blocked on a full queue may have slipped in after the sentinel.
+        while not self._queue.empty():
+            request = self._queue.get_nowait()
+            if request is not None and not request.future.done():
+                request.future.set_exception(StoreClosed("the store closed before this write ran"))
+
+    async def _run(self) -> None:
+        stopping = False
+        while not (stopping and self._queue.empty()):
+            first = await self._queue.get()
+            if first is None:
+                stopping = True
+                continue
+            # Let coroutines that are ready to submit do so, then take everything queued.
+            await asyncio.sleep(0)
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    request = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if request is None:
+                    stopping = True
+                else:
+                    batch.append(request)
+            batch = [r for r in batch if not r.future.cancelled()]
+            if batch:
+                await self._execute(batch)
+
+    async def _execute(self, batch: list[_Request]) -> None:
+        self.stats.max_batch = max(self.stats.max_batch, len(batch))
+        try:
+            try:
+                outcomes = await self._transaction(batch, isolate=False)
+            except _NeedsIsolation as exc:
+                if len(batch) == 1:
+                    outcomes = [_Outcome(False, exc.__cause__)]
+                else:
+                    self.stats.isolated_retries += 1
+                    outcomes = await self._transaction(batch, isolate=True)
+        except Exception as exc:
+            self.stats.failed_transactions += 1
+            _log.warning("write batch of %d failed: %r", len(batch), exc)
+            outcomes = [_Outcome(False, exc)] * len(batch)
+        except BaseException:
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(StoreClosed("the writer was stopped"))
+            raise
+        self.stats.jobs += len(batch)
+        for request, outcome in zip(batch, outcomes, strict=True):
+            if request.future.done():
+                continue
+            if outcome.ok:
+                request.future.set_result(outcome.value)
+            else:
+                request.future.set_exception(outcome.value)
+
+    async def _transaction(self, batch: list[_Request], *, isolate: bool) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        async with self._engine.connect() as conn:
+            await conn.execution_options(**{BEGIN_IMMEDIATE: True})
+            async with conn.begin():
+                for request in batch:
+                    if isolate:
+                        try:
+                            async with conn.begin_nested():
+                                value = await request.fn(conn)
+                        except Exception as exc:
+                            outcomes.append(_Outcome(False, exc))
+                        else:
+                            outcomes.append(_Outcome(True, value))
+                        continue
+                    try:
+                        value = await request.fn(conn)
+                    except StoreError as exc:
+                        outcomes.append(_Outcome(False, exc))
+                    except Exception as exc:
+                        raise _NeedsIsolation from exc
+                    else:
+                        outcomes.append(_Outcome(True, value))
+        self.stats.transactions += 1
+        return outcomes
