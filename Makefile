@@ -59,6 +59,7 @@ check-asyncapi: setup  ## asyncapi.yaml must parse with zero errors and zero war
 docs: generate  ## Render the protocol docs (served at /docs/protocol/)
 
 test: setup lint check-generated check-asyncapi  ## Everything: lint, drift check, AsyncAPI check, all tests
+	node --test tools/test/
 	$(PY) -m pytest -q
 
 test-unit: $(PY_STAMP)

@@ -8,8 +8,8 @@
 // When the document parses, two project checks follow (the parser does neither), reported as errors:
 //   chatterbox-message-example  every message example's payload validates against that message's payload schema;
 //   chatterbox-frame-coverage   every frame type of schema/client/*.json is a message of a `receive` operation
-//                               (client -> server) and every one of schema/server/*.json of a `send` operation,
-//                               and no frame type appears on the wrong side.
+//                               (client -> server) and every one of schema/server/*.json of a `send` operation
+//                               or of the reply of a `receive` operation; no frame type on the wrong side.
 // Usage: node tools/check-asyncapi.mjs [FILE]   (FILE defaults to asyncapi.yaml at the repo root)
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -99,9 +99,14 @@ function projectChecks(document) {
   // 2. Every frame type documented, on the right side.
   const sides = { client: 'receive', server: 'send' };
   const seen = { receive: new Set(), send: new Set() };
+  const opposite = { send: 'receive', receive: 'send' };
   for (const op of document.operations().all()) {
     const action = op.action();
     for (const message of op.messages().all()) for (const t of frameTypes(payloadSchema(message))) seen[action]?.add(t);
+    // A reply travels the other way: the server's answer to a `receive` (client -> server) operation.
+    const reply = op.reply();
+    const replyMessages = reply ? reply.messages().all() : [];
+    for (const message of replyMessages) for (const t of frameTypes(payloadSchema(message))) seen[opposite[action]]?.add(t);
   }
   for (const [dir, action] of Object.entries(sides)) {
     const dirPath = path.join(REPO_ROOT, 'schema', dir);
@@ -110,7 +115,7 @@ function projectChecks(document) {
       const type = JSON.parse(readFileSync(path.join(dirPath, name), 'utf8')).properties?.type?.const;
       known.add(type);
       if (!seen[action].has(type)) {
-        diag('chatterbox-frame-coverage', `frame type "${type}" (schema/${dir}/${name}) is in no \`${action}\` operation`, ['operations']);
+        diag('chatterbox-frame-coverage', `frame type "${type}" (schema/${dir}/${name}) is in no \`${action}\` operation${action === 'send' ? ' nor reply' : ''}`, ['operations']);
       }
     }
     // A type name may exist on both sides (typing, receipt, history): flag only those foreign to this side.

@@ -14,11 +14,13 @@ CSP = (
 """The app's Content-Security-Policy: no inline or foreign scripts, ever."""
 
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-"""For the rendered protocol docs, whose vendored renderer sets inline styles (never scripts)."""
+"""For the rendered protocol docs only: the vendored AsyncAPI renderer compiles validators with
+``new Function`` when it loads, so it needs ``'unsafe-eval'`` (never inline scripts). The page
+shows only the published contract, no user data."""
 
 
 class SecurityHeadersMiddleware:

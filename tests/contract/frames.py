@@ -66,21 +66,22 @@ def wrapped_openapi(schemas: SchemaSet) -> dict[str, Any]:
     components = {
         _component_name(rel): _rewrite(doc, rel) for rel, doc in schemas.documents.items()
     }
+    targets = ["client.json", "server.json", *sorted(r for r in schemas.documents if "/" in r)]
     paths = {
-        f"/{direction}": {
+        f"/{rel}": {
             "post": {
                 "requestBody": {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"$ref": f"#/components/schemas/{direction}"}
+                            "schema": {"$ref": f"#/components/schemas/{_component_name(rel)}"}
                         }
                     },
                 },
                 "responses": {"200": {"description": "accepted"}},
             }
         }
-        for direction in ("client", "server")
+        for rel in targets
     }
     return {
         "openapi": "3.1.0",
@@ -91,12 +92,23 @@ def wrapped_openapi(schemas: SchemaSet) -> dict[str, Any]:
 
 
 def frame_strategy(
-    schemas: SchemaSet, direction: Direction, mode: GenerationMode
+    schemas: SchemaSet, relpath: str, mode: GenerationMode
 ) -> st.SearchStrategy[Any]:
-    """Frames of one direction: valid (POSITIVE) or schema-violating (NEGATIVE) bodies."""
+    """Instances of one schema file (``client.json``, ``server/hello.json``): valid (POSITIVE)
+    or schema-violating (NEGATIVE) bodies."""
     api = schemathesis.openapi.from_dict(wrapped_openapi(schemas))
-    operation = api[f"/{direction}"]["POST"]
+    operation = api[f"/{relpath}"]["POST"]
     return operation.as_strategy(generation_mode=mode).map(lambda case: case.body)
+
+
+def frames_of_every_type(
+    schemas: SchemaSet, direction: Direction, mode: GenerationMode, per_type: int
+) -> list[Any]:
+    """About ``per_type`` frames of each frame type of a direction (every type is covered)."""
+    out: list[Any] = []
+    for relpath in schemas.frame_types(direction).values():
+        out.extend(collect(frame_strategy(schemas, relpath, mode), per_type))
+    return out
 
 
 def collect(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:

@@ -28,7 +28,13 @@ class Hello(BaseModel):
     type: Literal['hello']
     protocol: Literal['chatterbox.v1']
     server_version: Annotated[StrictStr, Field(max_length=64)]
-    session_id: Annotated[StrictStr, Field(pattern='^s_[0-9a-z]{6,32}$')]
+    session_id: Annotated[
+        StrictStr,
+        Field(
+            description='The login session this connection is authenticated by (shared by every connection of that login; not per connection).',
+            pattern='^s_[0-9a-z]{6,32}$',
+        ),
+    ]
     user: user_1.User
     time_zone: Annotated[
         StrictStr,
