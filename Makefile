@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CI ?=
 
-.PHONY: help setup run test lint format generate check-generated check-asyncapi docs \
+.PHONY: help setup system-deps run test lint format generate check-generated check-asyncapi docs \
 	test-unit test-contract test-integration test-e2e clean
 
 help:  ## List the targets
@@ -30,6 +30,9 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	touch $@
 
 setup: $(PY_STAMP) $(NODE_STAMP)  ## Create the virtualenv and install Python and Node dependencies
+
+system-deps:  ## Install the Debian packages the tests use (Chromium), when missing
+	tools/ensure-system-deps.sh chromium
 
 run: $(PY_STAMP)  ## Set up, migrate and serve on http://127.0.0.1:8000 (SQLite in ./data)
 	$(BIN)/chatterbox migrate
@@ -58,7 +61,7 @@ check-asyncapi: setup  ## asyncapi.yaml must parse with zero errors and zero war
 
 docs: generate  ## Render the protocol docs (served at /docs/protocol/)
 
-test: setup lint check-generated check-asyncapi  ## Everything: lint, drift check, AsyncAPI check, all tests
+test: setup system-deps lint check-generated check-asyncapi  ## Everything: lint, drift check, AsyncAPI check, all tests
 	node --test tools/test/
 	$(PY) -m pytest -q
 
@@ -68,7 +71,7 @@ test-contract: setup
 	$(PY) -m pytest -q tests/contract
 test-integration: $(PY_STAMP)
 	$(PY) -m pytest -q tests/integration
-test-e2e: setup
+test-e2e: setup system-deps
 	$(PY) -m pytest -q tests/e2e
 
 clean:  ## Remove the virtualenv, node_modules and caches

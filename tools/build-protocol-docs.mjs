@@ -74,6 +74,7 @@ function indexHtml(info) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <meta name="description" content="${escapeHtml(`${title} (AsyncAPI)`)}">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="default.min.css">
 <link rel="alternate" type="application/json" href="asyncapi.json" title="AsyncAPI document (parsed, JSON)">
 <script src="asyncapi-standalone.js" defer></script>
