@@ -41,7 +41,11 @@ def is_sqlite(url: str | URL) -> bool:
 
 def _sqlite_path(url: URL) -> Path:
     database = url.database or ""
-    if database in ("", ":memory:") or "mode=memory" in str(url) or database.startswith("file::memory:"):
+    if (
+        database in ("", ":memory:")
+        or "mode=memory" in str(url)
+        or database.startswith("file::memory:")
+    ):
         raise ValueError(
             "in-memory SQLite databases are not supported (each pooled connection would see its own "
             "database); use a file, e.g. sqlite+aiosqlite:///path/to/chatterbox.db"

@@ -141,7 +141,7 @@ def row_to_membership(row: RowMapping) -> MembershipRecord:
     )
 
 
-def row_to_message(row: Mapping[str, Any], prefix: str = "") -> MessageRecord:
+def row_to_message(row: RowMapping, prefix: str = "") -> MessageRecord:
     """Build a :class:`MessageRecord` from a ``messages`` row (columns optionally labelled ``prefix…``)."""
     return MessageRecord(
         id=row[prefix + "id"],
@@ -236,8 +236,10 @@ async def insert_ignore(
     if name == "sqlite":
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     elif name == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=conflict
+        stmt = (
+            postgresql.insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=conflict)
         )
     else:
         try:

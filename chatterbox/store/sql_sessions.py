@@ -118,17 +118,23 @@ class SessionsMixin(SqlBase):
             if not ids:
                 return []
             at = self._clock()
-            await conn.execute(update(t.sessions).where(t.sessions.c.id.in_(ids)).values(revoked_at=at))
+            await conn.execute(
+                update(t.sessions).where(t.sessions.c.id.in_(ids)).values(revoked_at=at)
+            )
             await conn.execute(
                 update(t.refresh_tokens)
-                .where(t.refresh_tokens.c.session_id.in_(ids), t.refresh_tokens.c.revoked_at.is_(None))
+                .where(
+                    t.refresh_tokens.c.session_id.in_(ids), t.refresh_tokens.c.revoked_at.is_(None)
+                )
                 .values(revoked_at=at)
             )
             return ids
 
         return await self._write(job)
 
-    async def list_sessions(self, user_id: str, *, include_revoked: bool = False) -> list[SessionRecord]:
+    async def list_sessions(
+        self, user_id: str, *, include_revoked: bool = False
+    ) -> list[SessionRecord]:
         """The user's sessions, most recently used first (revoked ones only if asked)."""
 
         async def q(conn: AsyncConnection) -> list[SessionRecord]:

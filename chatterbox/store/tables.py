@@ -190,8 +190,10 @@ room_events = Table(
     Column("seq", BigInteger, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("message_id", String(_ID), ForeignKey("messages.id"), nullable=True),
-    Column("user_id", String(_ID), nullable=True),  # the subject/actor; no FK: the log outlives users
-    Column("payload", Text, nullable=True),  # JSON object text (membership events: role, by, reason)
+    # The subject/actor; no FK: the log outlives users.
+    Column("user_id", String(_ID), nullable=True),
+    # JSON object text (membership events: role, by, reason).
+    Column("payload", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("room_id", "seq"),
     CheckConstraint(

@@ -21,6 +21,11 @@ Failure isolation, fast path first:
   PostgreSQL a failed statement aborts the whole transaction).
 * If the commit fails, every caller of the batch gets the exception.
 
+Set-based groups: adjacent jobs that are instances of the same :class:`BatchJob` subclass (appends,
+receipts) run through its ``run_batch`` classmethod, a few multi-row statements for the whole group
+instead of several statements per job. That, not the shared commit alone, is what makes thousands of
+appends per second possible over aiosqlite, where each statement costs a thread round trip.
+
 A caller cancelled while its job is still queued is skipped; once the batch runs, the job's effects may be
 committed even though that caller no longer waits for them. :meth:`Writer.close` drains the queue.
 Only the asyncio event loop is supported.
@@ -30,16 +35,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
 
-__all__ = ["Job", "Writer", "WriterStats"]
+__all__ = ["BatchJob", "Job", "Outcome", "Writer", "WriterStats"]
 
 T = TypeVar("T")
 Job = Callable[[AsyncConnection], Awaitable[T]]
@@ -62,6 +67,8 @@ class WriterStats:
     """Jobs whose outcome (result or error) was delivered."""
     max_batch: int = 0
     """Largest batch seen."""
+    grouped_jobs: int = 0
+    """Jobs run through a :meth:`BatchJob.run_batch` group (set-based statements)."""
 
 
 @dataclass(slots=True)
@@ -70,10 +77,31 @@ class _Request:
     future: asyncio.Future[Any]
 
 
-@dataclass(slots=True)
-class _Outcome:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one job in a batch: ``value`` is the result (``ok``) or the exception."""
+
     ok: bool
     value: Any
+
+
+class BatchJob(Generic[T]):
+    """A job that can also run together with the adjacent jobs of its class, in set-based statements.
+
+    ``__call__`` runs it alone (also used for the isolated retry); :meth:`run_batch` runs several at
+    once and returns one :class:`Outcome` per job, in order. A failed outcome must be a
+    :class:`~chatterbox.store.errors.StoreError` for which nothing was written; any exception raised by
+    ``run_batch`` makes the writer retry the batch job by job.
+    """
+
+    async def __call__(self, conn: AsyncConnection) -> T:
+        """Run this job alone."""
+        raise NotImplementedError
+
+    @classmethod
+    async def run_batch(cls, conn: AsyncConnection, jobs: Sequence[Any]) -> list[Outcome]:
+        """Run ``jobs`` (all instances of ``cls``) together; the default runs them one by one."""
+        return [Outcome(True, await job(conn)) for job in jobs]
 
 
 class _NeedsIsolation(Exception):
@@ -83,7 +111,9 @@ class _NeedsIsolation(Exception):
 class Writer:
     """The single writer task (see the module docstring)."""
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, max_queue: int = 10_000) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, max_batch: int = 256, max_queue: int = 10_000
+    ) -> None:
         """``max_batch``: jobs per transaction at most; ``max_queue``: pending jobs before submitters wait."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -105,7 +135,9 @@ class Writer:
         if self._closing:
             raise StoreClosed("the store is closed")
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="chatterbox-writer")
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="chatterbox-writer"
+            )
 
     async def submit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Queue ``fn`` and return its result once its transaction has committed (or raise its error)."""
@@ -114,6 +146,8 @@ class Writer:
         self.start()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Request(fn, future))
+        if self._task is not None and self._task.done() and not future.done():
+            future.set_exception(StoreClosed("the store closed before this write ran"))
         return cast(T, await future)
 
     async def close(self) -> None:
@@ -163,14 +197,14 @@ class Writer:
                 outcomes = await self._transaction(batch, isolate=False)
             except _NeedsIsolation as exc:
                 if len(batch) == 1:
-                    outcomes = [_Outcome(False, exc.__cause__)]
+                    outcomes = [Outcome(False, exc.__cause__)]
                 else:
                     self.stats.isolated_retries += 1
                     outcomes = await self._transaction(batch, isolate=True)
         except Exception as exc:
             self.stats.failed_transactions += 1
             _log.warning("write batch of %d failed: %r", len(batch), exc)
-            outcomes = [_Outcome(False, exc)] * len(batch)
+            outcomes = [Outcome(False, exc) for _ in batch]
         except BaseException:
             for request in batch:
                 if not request.future.done():
@@ -185,28 +219,52 @@ class Writer:
             else:
                 request.future.set_exception(outcome.value)
 
-    async def _transaction(self, batch: list[_Request], *, isolate: bool) -> list[_Outcome]:
-        outcomes: list[_Outcome] = []
+    async def _transaction(self, batch: list[_Request], *, isolate: bool) -> list[Outcome]:
         async with self._engine.connect() as conn:
             await conn.execution_options(**{BEGIN_IMMEDIATE: True})
             async with conn.begin():
-                for request in batch:
-                    if isolate:
-                        try:
-                            async with conn.begin_nested():
-                                value = await request.fn(conn)
-                        except Exception as exc:
-                            outcomes.append(_Outcome(False, exc))
-                        else:
-                            outcomes.append(_Outcome(True, value))
-                        continue
-                    try:
-                        value = await request.fn(conn)
-                    except StoreError as exc:
-                        outcomes.append(_Outcome(False, exc))
-                    except Exception as exc:
-                        raise _NeedsIsolation from exc
-                    else:
-                        outcomes.append(_Outcome(True, value))
+                if isolate:
+                    outcomes = [await _run_isolated(conn, r.fn) for r in batch]
+                else:
+                    outcomes = await self._run_fast(conn, batch)
         self.stats.transactions += 1
         return outcomes
+
+    async def _run_fast(self, conn: AsyncConnection, batch: list[_Request]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        i = 0
+        while i < len(batch):
+            fn = batch[i].fn
+            end = i + 1
+            if isinstance(fn, BatchJob):
+                while end < len(batch) and type(batch[end].fn) is type(fn):
+                    end += 1
+            try:
+                if end - i > 1:
+                    jobs = [r.fn for r in batch[i:end]]
+                    group = await type(cast(BatchJob[Any], fn)).run_batch(conn, jobs)
+                    if len(group) != len(jobs):
+                        raise RuntimeError(f"{type(fn).__name__}.run_batch lost outcomes")
+                    outcomes.extend(group)
+                    self.stats.grouped_jobs += len(jobs)
+                else:
+                    outcomes.append(Outcome(True, await fn(conn)))
+            except StoreError as exc:
+                if end - i > 1:
+                    raise _NeedsIsolation from exc
+                outcomes.append(Outcome(False, exc))
+            except Exception as exc:
+                raise _NeedsIsolation from exc
+            i = end
+        return outcomes
+
+
+async def _run_isolated(
+    conn: AsyncConnection, fn: Callable[[AsyncConnection], Awaitable[Any]]
+) -> Outcome:
+    try:
+        async with conn.begin_nested():
+            value = await fn(conn)
+    except Exception as exc:
+        return Outcome(False, exc)
+    return Outcome(True, value)

@@ -1,0 +1,246 @@
+"""Messages, edits, deletes, history and the per-room event log (SQLAlchemy implementation).
+
+Every change takes the room's next seq (``rooms.last_seq + 1``) in the same transaction as the message row
+and its ``room_events`` row, so a room's events are numbered 1, 2, 3… without gaps. Appends go through the
+writer (group commit): thousands of concurrent sends share a handful of transactions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import cast
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chatterbox.store import tables as t
+from chatterbox.store.errors import MessageDeleted, MessageNotFound
+from chatterbox.store.records import EventKind, MessageEditRecord, MessageRecord, RoomEventRecord
+from chatterbox.store.sql_append import AppendJob
+from chatterbox.store.sql_base import SqlBase, next_seq, row_to_message, write_event
+
+__all__ = ["MessagesMixin"]
+
+_M = "m_"  # label prefix of message columns in the event-log join
+_message_cols = [c.label(_M + c.name) for c in t.messages.c]
+
+
+async def _get_message(conn: AsyncConnection, message_id: str) -> MessageRecord | None:
+    stmt = select(t.messages).where(t.messages.c.id == message_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    return None if row is None else row_to_message(row)
+
+
+async def _find_by_client_id(
+    conn: AsyncConnection, author_id: str, client_msg_id: str
+) -> MessageRecord | None:
+    stmt = select(t.messages).where(
+        t.messages.c.author_id == author_id, t.messages.c.client_msg_id == client_msg_id
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return None if row is None else row_to_message(row)
+
+
+async def _live_message(conn: AsyncConnection, message_id: str) -> MessageRecord:
+    message = await _get_message(conn, message_id)
+    if message is None:
+        raise MessageNotFound(message_id)
+    if message.deleted_at is not None:
+        raise MessageDeleted(message_id)
+    return message
+
+
+class MessagesMixin(SqlBase):
+    """Message writes (through the group-commit writer) and history reads."""
+
+    async def append_message(
+        self, room_id: str, author_id: str, body: str, client_msg_id: str | None = None
+    ) -> tuple[MessageRecord, bool]:
+        """Store a new message with the room's next seq; returns ``(message, created)``.
+
+        Idempotent on ``(author_id, client_msg_id)``: a resend returns the original message with
+        ``created=False`` and writes nothing (even if it names another room: the caller may check
+        ``message.room_id``). Returns only after the commit. Raises :class:`RoomNotFound`.
+        Membership is the caller's rule (the domain layer checks it).
+        """
+
+        job = AppendJob(room_id, author_id, body, client_msg_id, self._clock)
+        try:
+            return await self._write(job)
+        except IntegrityError:
+            if client_msg_id is None:
+                raise
+            # Another process committed the same (author, client_msg_id) first: this run returns it.
+            return await self._write(job)
+
+    async def edit_message(
+        self, message_id: str, new_body: str, at: int | None = None
+    ) -> tuple[MessageRecord, int]:
+        """Replace the body (the previous one is kept in the edit history); returns ``(message, seq)``.
+
+        ``seq`` is that of the new ``message.updated`` event. Raises :class:`MessageNotFound` or
+        :class:`MessageDeleted`. Authorship is the caller's rule.
+        """
+
+        async def job(conn: AsyncConnection) -> tuple[MessageRecord, int]:
+            message = await _live_message(conn, message_id)
+            when = self._clock() if at is None else at
+            seq = await next_seq(conn, message.room_id)
+            await conn.execute(
+                insert(t.message_edits).values(
+                    message_id=message_id, body=message.body, edited_at=when
+                )
+            )
+            await conn.execute(
+                update(t.messages)
+                .where(t.messages.c.id == message_id)
+                .values(body=new_body, edited_at=when)
+            )
+            await write_event(
+                conn,
+                room_id=message.room_id,
+                seq=seq,
+                kind="message.updated",
+                at=when,
+                message_id=message_id,
+                user_id=message.author_id,
+            )
+            return replace(message, body=new_body, edited_at=when), seq
+
+        return await self._write(job)
+
+    async def delete_message(
+        self, message_id: str, at: int | None = None, by: str | None = None
+    ) -> tuple[MessageRecord, int]:
+        """Delete the body (and the edit history); the message stays as a placeholder.
+
+        Returns ``(message, seq)`` with the seq of the ``message.deleted`` event, whose ``user_id`` is
+        ``by`` (default: the author). Raises :class:`MessageNotFound` or :class:`MessageDeleted`.
+        """
+
+        async def job(conn: AsyncConnection) -> tuple[MessageRecord, int]:
+            message = await _live_message(conn, message_id)
+            when = self._clock() if at is None else at
+            seq = await next_seq(conn, message.room_id)
+            await conn.execute(
+                update(t.messages)
+                .where(t.messages.c.id == message_id)
+                .values(body=None, deleted_at=when)
+            )
+            await conn.execute(
+                delete(t.message_edits).where(t.message_edits.c.message_id == message_id)
+            )
+            await write_event(
+                conn,
+                room_id=message.room_id,
+                seq=seq,
+                kind="message.deleted",
+                at=when,
+                message_id=message_id,
+                user_id=message.author_id if by is None else by,
+            )
+            return replace(message, body=None, deleted_at=when), seq
+
+        return await self._write(job)
+
+    async def get_message(self, message_id: str) -> MessageRecord | None:
+        """The message in its current state, or None."""
+        return await self._read(lambda conn: _get_message(conn, message_id))
+
+    async def get_message_edits(self, message_id: str) -> list[MessageEditRecord]:
+        """The earlier versions of the message's body, oldest first (empty once deleted)."""
+
+        async def q(conn: AsyncConnection) -> list[MessageEditRecord]:
+            e = t.message_edits
+            stmt = select(e).where(e.c.message_id == message_id).order_by(e.c.id)
+            return [
+                MessageEditRecord(r["id"], r["message_id"], r["body"], r["edited_at"])
+                for r in (await conn.execute(stmt)).mappings()
+            ]
+
+        return await self._read(q)
+
+    async def history_page(
+        self, room_id: str, before_seq: int | None, limit: int
+    ) -> tuple[list[MessageRecord], bool]:
+        """Up to ``limit`` messages with ``seq < before_seq`` (or the latest), oldest first; and ``has_more``.
+
+        Deleted messages are included (as placeholders). Walks the ``(room_id, seq)`` index backwards.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+
+        async def q(conn: AsyncConnection) -> tuple[list[MessageRecord], bool]:
+            m = t.messages
+            stmt = select(m).where(m.c.room_id == room_id)
+            if before_seq is not None:
+                stmt = stmt.where(m.c.seq < before_seq)
+            stmt = stmt.order_by(m.c.seq.desc()).limit(limit + 1)
+            rows = [row_to_message(r) for r in (await conn.execute(stmt)).mappings()]
+            has_more = len(rows) > limit
+            page = rows[:limit]
+            page.reverse()
+            return page, has_more
+
+        return await self._read(q)
+
+    async def events_since(
+        self, room_id: str, after_seq: int, limit: int = 500
+    ) -> list[RoomEventRecord]:
+        """Room events with ``seq > after_seq`` in seq order (at most ``limit``), for ``resume``.
+
+        Message events carry the message's *current* state in ``.message`` (a later edit or delete shows
+        through: replaying applies the latest state).
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+
+        async def q(conn: AsyncConnection) -> list[RoomEventRecord]:
+            e = t.room_events
+            stmt = (
+                select(e, *_message_cols)
+                .outerjoin(t.messages, t.messages.c.id == e.c.message_id)
+                .where(e.c.room_id == room_id, e.c.seq > after_seq)
+                .order_by(e.c.seq)
+                .limit(limit)
+            )
+            events: list[RoomEventRecord] = []
+            for r in (await conn.execute(stmt)).mappings():
+                payload = None if r["payload"] is None else json.loads(r["payload"])
+                events.append(
+                    RoomEventRecord(
+                        room_id=r["room_id"],
+                        seq=r["seq"],
+                        kind=cast(EventKind, r["kind"]),
+                        message_id=r["message_id"],
+                        user_id=r["user_id"],
+                        payload=payload,
+                        created_at=r["created_at"],
+                        message=None if r[_M + "id"] is None else row_to_message(r, _M),
+                    )
+                )
+            return events
+
+        return await self._read(q)
+
+    async def unread_count(
+        self, room_id: str, user_id: str, after_seq: int, cap: int | None = None
+    ) -> int:
+        """Messages by others with ``seq > after_seq`` that are not deleted (counting stops at ``cap``)."""
+
+        async def q(conn: AsyncConnection) -> int:
+            m = t.messages
+            inner = select(m.c.seq).where(
+                m.c.room_id == room_id,
+                m.c.seq > after_seq,
+                m.c.author_id != user_id,
+                m.c.deleted_at.is_(None),
+            )
+            if cap is not None:
+                inner = inner.limit(cap)
+            stmt = select(func.count()).select_from(inner.subquery())
+            return int((await conn.execute(stmt)).scalar_one())
+
+        return await self._read(q)

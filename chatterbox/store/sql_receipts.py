@@ -1,0 +1,167 @@
+"""Read receipts: per-user 'delivered up to' / 'seen up to' markers that only move forward.
+
+Receipts are the most frequent write (every client acknowledges every message), so a receipt is a
+:class:`~chatterbox.store.writer.BatchJob`: a group of them costs one SELECT and one multi-row upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chatterbox.store import tables as t
+from chatterbox.store.records import ReceiptRecord, ReceiptState
+from chatterbox.store.sql_base import SqlBase, insert_ignore, row_to_receipt
+from chatterbox.store.writer import BatchJob, Outcome
+
+__all__ = ["ReceiptJob", "ReceiptsMixin"]
+
+_Key = tuple[str, str, str]  # (room_id, user_id, state)
+
+
+def _forward_upsert(dialect: str) -> Insert | None:
+    """``INSERT … ON CONFLICT DO UPDATE … WHERE receipts.seq < excluded.seq`` (None: unsupported)."""
+    r = t.receipts
+    stmt: Any
+    if dialect == "sqlite":
+        stmt = sqlite.insert(r)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(r)
+    else:
+        return None
+    return cast(
+        Insert,
+        stmt.on_conflict_do_update(
+            index_elements=[r.c.room_id, r.c.user_id, r.c.state],
+            set_={
+                "message_id": stmt.excluded.message_id,
+                "seq": stmt.excluded.seq,
+                "at": stmt.excluded.at,
+            },
+            where=r.c.seq < stmt.excluded.seq,
+        ),
+    )
+
+
+@dataclass(eq=False, slots=True)
+class ReceiptJob(BatchJob[bool]):
+    """Move one marker forward; the result tells whether it moved."""
+
+    room_id: str
+    user_id: str
+    state: ReceiptState
+    message_id: str
+    seq: int
+    at: int
+
+    @property
+    def key(self) -> _Key:
+        """The marker's primary key."""
+        return (self.room_id, self.user_id, self.state)
+
+    def row(self) -> dict[str, Any]:
+        """The ``receipts`` row this job writes."""
+        return {
+            "room_id": self.room_id,
+            "user_id": self.user_id,
+            "state": self.state,
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "at": self.at,
+        }
+
+    async def __call__(self, conn: AsyncConnection) -> bool:
+        """Upsert this marker alone."""
+        stmt = _forward_upsert(conn.dialect.name)
+        if stmt is not None:
+            result = await conn.execute(stmt.values(self.row()))
+            return bool(result.rowcount == 1)
+        r = t.receipts
+        moved = await conn.execute(
+            update(r)
+            .where(tuple_(r.c.room_id, r.c.user_id, r.c.state) == self.key, r.c.seq < self.seq)
+            .values(message_id=self.message_id, seq=self.seq, at=self.at)
+        )
+        if moved.rowcount == 1:
+            return True
+        return await insert_ignore(conn, r, self.row(), ["room_id", "user_id", "state"])
+
+    @classmethod
+    async def run_batch(cls, conn: AsyncConnection, jobs: Sequence[Any]) -> list[Outcome]:
+        """Apply several markers: one read of the current seqs, one upsert of each key's maximum."""
+        receipts = cast(Sequence[ReceiptJob], jobs)
+        stmt = _forward_upsert(conn.dialect.name)
+        if stmt is None:
+            return [Outcome(True, await job(conn)) for job in receipts]
+        r = t.receipts
+        keys = sorted({job.key for job in receipts})
+        current: dict[_Key, int] = {
+            (row.room_id, row.user_id, row.state): row.seq
+            for row in await conn.execute(
+                select(r.c.room_id, r.c.user_id, r.c.state, r.c.seq).where(
+                    tuple_(r.c.room_id, r.c.user_id, r.c.state).in_(keys)
+                )
+            )
+        }
+        outcomes: list[Outcome] = []
+        best: dict[_Key, ReceiptJob] = {}
+        for job in receipts:
+            moved = job.seq > current.get(job.key, -1)
+            if moved:
+                current[job.key] = job.seq
+                best[job.key] = job
+            outcomes.append(Outcome(True, moved))
+        if best:
+            await conn.execute(stmt, [job.row() for job in best.values()])
+        return outcomes
+
+
+class ReceiptsMixin(SqlBase):
+    """Receipt markers (state, not a log: no seq of their own)."""
+
+    async def get_receipts(self, room_id: str) -> list[ReceiptRecord]:
+        """Every marker in the room, by user then state."""
+
+        async def q(conn: AsyncConnection) -> list[ReceiptRecord]:
+            r = t.receipts
+            stmt = select(r).where(r.c.room_id == room_id).order_by(r.c.user_id, r.c.state)
+            return [row_to_receipt(row) for row in (await conn.execute(stmt)).mappings()]
+
+        return await self._read(q)
+
+    async def get_receipt(
+        self, room_id: str, user_id: str, state: ReceiptState
+    ) -> ReceiptRecord | None:
+        """One user's marker of one state in the room, or None."""
+
+        async def q(conn: AsyncConnection) -> ReceiptRecord | None:
+            r = t.receipts
+            stmt = select(r).where(
+                r.c.room_id == room_id, r.c.user_id == user_id, r.c.state == state
+            )
+            row = (await conn.execute(stmt)).mappings().first()
+            return None if row is None else row_to_receipt(row)
+
+        return await self._read(q)
+
+    async def upsert_receipt(
+        self,
+        room_id: str,
+        user_id: str,
+        state: ReceiptState,
+        message_id: str,
+        seq: int,
+        at: int,
+    ) -> bool:
+        """Move the marker forward to ``seq``; returns whether it moved (False: already there or past).
+
+        Validation (member, not own message, message exists) is the domain's job.
+        """
+        if state not in ("delivered", "seen"):
+            raise ValueError(f"state must be 'delivered' or 'seen', not {state!r}")
+        return await self._write(ReceiptJob(room_id, user_id, state, message_id, seq, at))

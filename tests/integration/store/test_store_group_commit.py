@@ -1,0 +1,168 @@
+"""Group commit through the real store: many concurrent appends, few transactions, isolated failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from chatterbox.store.errors import RoomNotFound, StoreClosed
+from chatterbox.store.records import MessageRecord
+from chatterbox.store.sql import SqlStore, open_store
+
+pytestmark = pytest.mark.anyio
+
+MakeUsers = Callable[..., Coroutine[Any, Any, list[str]]]
+
+
+async def test_2000_concurrent_appends_over_20_rooms(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    users = await make_users(*(f"user{i}" for i in range(10)))
+    rooms = [
+        (await store.create_room("public", f"room{i}", None, users[0], users[0])).id
+        for i in range(20)
+    ]
+    before = store.writer_stats.transactions
+    results = await asyncio.gather(
+        *(
+            store.append_message(rooms[i % 20], users[i % 10], f"message {i}", f"client-{i:05d}")
+            for i in range(2000)
+        )
+    )
+    transactions = store.writer_stats.transactions - before
+    assert all(created for _, created in results)
+    assert transactions < 200, transactions  # far below one per message
+    assert store.writer_stats.max_batch > 10
+    assert store.writer_stats.grouped_jobs >= 1900  # the set-based path did the work
+
+    by_room: dict[str, list[int]] = defaultdict(list)
+    for message, _ in results:
+        by_room[message.room_id].append(message.seq)
+    for room_id in rooms:
+        assert sorted(by_room[room_id]) == list(range(2, 102))  # seq 1: the owner's member.joined
+        events = await store.events_since(room_id, 0, limit=1000)
+        assert [e.seq for e in events] == list(range(1, 102))
+        room = await store.get_room(room_id)
+        assert room is not None and room.last_seq == 101
+    # Each caller got its own message back.
+    for i, (message, _) in enumerate(results):
+        assert message.body == f"message {i}" and message.client_msg_id == f"client-{i:05d}"
+
+
+async def test_a_bad_request_does_not_fail_its_batch(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    [alice] = await make_users("alice")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    calls = []
+    for i in range(60):
+        if i % 20 == 5:
+            calls.append(store.append_message("r_missing", alice, "lost"))  # StoreError: fast path
+        elif i % 20 == 15:
+            calls.append(
+                store.append_message(room, "u_ghost", "fk")
+            )  # IntegrityError: isolated retry
+        else:
+            calls.append(store.append_message(room, alice, f"ok {i}"))
+    retries_before = store.writer_stats.isolated_retries
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    good = [r for r in results if isinstance(r, tuple)]
+    assert len(good) == 54
+    assert [type(r) for r in results if not isinstance(r, tuple)] == [
+        RoomNotFound,
+        IntegrityError,
+        RoomNotFound,
+        IntegrityError,
+        RoomNotFound,
+        IntegrityError,
+    ]
+    assert store.writer_stats.isolated_retries > retries_before
+    seqs = sorted(m.seq for m, _ in good)
+    assert seqs == list(range(2, 56))  # no gap left by the failed requests
+    events = await store.events_since(room, 0)
+    assert [e.seq for e in events] == list(range(1, 56))
+
+
+async def test_close_drains_pending_appends(db_url: str) -> None:
+    store = await open_store(db_url)
+    alice = (await store.create_user("alice", "Alice", None)).id
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    tasks = [
+        asyncio.create_task(store.append_message(room, alice, f"m{i}", f"client-{i:04d}"))
+        for i in range(300)
+    ]
+    await asyncio.sleep(0)
+    await store.close()
+    acked: list[MessageRecord] = [t.result()[0] for t in tasks]
+    with pytest.raises(StoreClosed):
+        await store.append_message(room, alice, "late")
+
+    reopened = await open_store(db_url)
+    try:
+        page, _ = await reopened.history_page(room, None, 1000)
+        assert sorted(m.id for m in page) == sorted(m.id for m in acked)
+    finally:
+        await reopened.close()
+
+
+async def test_grouped_appends_handle_resends_duplicates_and_bad_rooms(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    alice, bob = await make_users("alice", "bob")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    stored, _ = await store.append_message(room, alice, "stored", "stored-key")
+    grouped_before = store.writer_stats.grouped_jobs
+    results = await asyncio.gather(
+        store.append_message(room, alice, "new 1", "key-00001"),
+        store.append_message(room, alice, "resend of stored", "stored-key"),
+        store.append_message(room, bob, "dup a", "dup-key-1"),
+        store.append_message("r_missing", bob, "lost", "lost-key"),
+        store.append_message(room, bob, "dup b", "dup-key-1"),
+        store.append_message(room, alice, "no key"),
+        store.append_message(room, bob, "lost again", "lost-key"),
+        store.append_message(room, alice, "no key either"),
+        return_exceptions=True,
+    )
+    assert store.writer_stats.grouped_jobs == grouped_before + 8  # one group
+    new1, resend, dup_a, lost, dup_b, nokey1, lost2, nokey2 = results
+    assert isinstance(lost, RoomNotFound) and isinstance(lost2, RoomNotFound)
+    assert resend == (stored, False)
+    assert isinstance(dup_a, tuple) and isinstance(dup_b, tuple)
+    assert dup_a[1] is True and dup_b == (dup_a[0], False) and dup_a[0].body == "dup a"
+    created = [r[0] for r in (new1, dup_a, nokey1, nokey2) if isinstance(r, tuple)]
+    assert [m.seq for m in created] == [3, 4, 5, 6]  # in submission order, no gaps
+    assert [m.body for m in created] == ["new 1", "dup a", "no key", "no key either"]
+    events = await store.events_since(room, 0)
+    assert [e.seq for e in events] == list(range(1, 7))
+    assert [e.message for e in events[2:]] == created
+
+
+async def test_concurrent_mixed_writes_keep_seq_contiguous(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    users = await make_users(*(f"user{i}" for i in range(6)))
+    owner = users[0]
+    room = (await store.create_room("public", "room", None, owner, owner)).id
+    seed = [(await store.append_message(room, owner, f"seed {i}"))[0] for i in range(10)]
+    calls: list[Coroutine[Any, Any, object]] = []
+    for i in range(200):
+        calls.append(store.append_message(room, users[i % 6], f"m{i}", f"mixed-{i:04d}"))
+        if i % 20 == 0:
+            calls.append(store.edit_message(seed[i // 20].id, f"edited {i}"))
+        if i % 50 == 0 and i // 50 + 1 < 6:
+            calls.append(store.add_member(room, users[i // 50 + 1]))
+        if i % 40 == 0:
+            calls.append(store.upsert_receipt(room, users[1], "seen", seed[0].id, seed[0].seq, i))
+    await asyncio.gather(*calls)
+    events = await store.events_since(room, 0, limit=1000)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    room_now = await store.get_room(room)
+    assert room_now is not None and room_now.last_seq == len(events) == 1 + 10 + 200 + 10 + 4
+    created = {e.message_id: e.seq for e in events if e.kind == "message.created"}
+    page, _ = await store.history_page(room, None, 500)
+    assert {m.id: m.seq for m in page} == created

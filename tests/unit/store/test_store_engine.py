@@ -1,0 +1,77 @@
+"""Engine creation: SQLite pragmas per connection, URL handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from chatterbox.store.engine import create_engine, is_sqlite
+
+
+async def _pragmas(url: str, **kwargs: object) -> dict[str, object]:
+    engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
+    try:
+        async with engine.connect() as conn:
+            return {
+                name: (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/nested/dir/chat.db"
+    assert await _pragmas(url) == {
+        "journal_mode": "wal",
+        "synchronous": 1,  # NORMAL
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+    }
+    assert (tmp_path / "nested" / "dir").is_dir()  # parent directory created
+
+
+@pytest.mark.anyio
+async def test_sqlite_synchronous_full(tmp_path: Path) -> None:
+    pragmas = await _pragmas(
+        f"sqlite+aiosqlite:///{tmp_path}/chat.db", synchronous="FULL", busy_timeout_ms=1234
+    )
+    assert pragmas["synchronous"] == 2
+    assert pragmas["busy_timeout"] == 1234
+
+
+def test_rejects_bad_synchronous(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db", synchronous="OFF")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+def test_rejects_memory_databases(url: str) -> None:
+    with pytest.raises(ValueError, match="in-memory"):
+        create_engine(url)
+
+
+@pytest.mark.anyio
+async def test_savepoints_work(tmp_path: Path) -> None:
+    """The driver's legacy transaction handling is off, so a rolled-back SAVEPOINT really rolls back."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/chat.db")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            nested = await conn.begin_nested()
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            await nested.rollback()
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT x FROM t"))).scalars().all()
+        assert rows == [1]
+    finally:
+        await engine.dispose()
+
+
+def test_is_sqlite() -> None:
+    assert is_sqlite("sqlite+aiosqlite:///x.db")
+    assert not is_sqlite("postgresql+asyncpg://u@h/db")

@@ -1,0 +1,201 @@
+"""The group-commit writer, on a tiny schema in a temporary SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from chatterbox.store.engine import create_engine
+from chatterbox.store.errors import NotFound, StoreClosed
+from chatterbox.store.writer import Job, Writer
+
+meta = MetaData()
+items = Table(
+    "items", meta, Column("id", Integer, primary_key=True), Column("v", String(20), unique=True)
+)
+parents = Table("parents", meta, Column("id", Integer, primary_key=True))
+children = Table(
+    "children",
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("parent_id", Integer, ForeignKey("parents.id"), nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path}/w.db")
+    async with eng.begin() as conn:
+        await conn.run_sync(meta.create_all)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+def put(value: str) -> Job[str]:
+    async def job(conn: AsyncConnection) -> str:
+        await conn.execute(insert(items).values(v=value))
+        return value
+
+    return job
+
+
+def refuse(value: str) -> Job[str]:
+    async def job(conn: AsyncConnection) -> str:
+        raise NotFound(value)
+
+    return job
+
+
+async def values(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return sorted((await conn.execute(select(items.c.v))).scalars())
+
+
+@pytest.mark.anyio
+async def test_concurrent_jobs_share_transactions(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    results = await asyncio.gather(*(writer.submit(put(f"v{i}")) for i in range(500)))
+    await writer.close()
+    assert results == [f"v{i}" for i in range(500)]
+    assert len(await values(engine)) == 500
+    assert writer.stats.jobs == 500
+    assert writer.stats.transactions < 50
+    assert writer.stats.max_batch > 1
+
+
+@pytest.mark.anyio
+async def test_max_batch_is_respected(engine: AsyncEngine) -> None:
+    writer = Writer(engine, max_batch=10)
+    await asyncio.gather(*(writer.submit(put(f"v{i}")) for i in range(100)))
+    await writer.close()
+    assert writer.stats.max_batch == 10
+    assert writer.stats.transactions >= 10
+
+
+@pytest.mark.anyio
+async def test_store_error_fails_alone_without_retry(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    jobs = [put("a"), refuse("b"), put("c")]
+    results = await asyncio.gather(*(writer.submit(j) for j in jobs), return_exceptions=True)
+    await writer.close()
+    assert results[0] == "a" and results[2] == "c"
+    assert isinstance(results[1], NotFound)
+    assert await values(engine) == ["a", "c"]
+    assert writer.stats.isolated_retries == 0
+    assert writer.stats.transactions == 1
+
+
+@pytest.mark.anyio
+async def test_database_error_fails_alone_after_isolated_retry(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    jobs = [put("a"), put("dup"), put("dup"), put("d")]
+    results = await asyncio.gather(*(writer.submit(j) for j in jobs), return_exceptions=True)
+    await writer.close()
+    assert results[0] == "a" and results[1] == "dup" and results[3] == "d"
+    assert isinstance(results[2], IntegrityError)
+    assert await values(engine) == ["a", "d", "dup"]
+    assert writer.stats.isolated_retries == 1
+
+
+@pytest.mark.anyio
+async def test_failed_commit_rejects_the_whole_batch(engine: AsyncEngine) -> None:
+    async def orphan(conn: AsyncConnection) -> None:
+        # With deferred foreign keys the violation is only detected at COMMIT.
+        await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+        await conn.execute(insert(children).values(parent_id=42))
+
+    writer = Writer(engine)
+    jobs: list[Job[object]] = [put("a"), orphan, put("b")]
+    results = await asyncio.gather(*(writer.submit(j) for j in jobs), return_exceptions=True)
+    assert all(isinstance(r, IntegrityError) for r in results), results
+    assert writer.stats.failed_transactions == 1
+    assert await values(engine) == []
+    # The writer keeps working after a failed commit.
+    assert await writer.submit(put("later")) == "later"
+    await writer.close()
+    assert await values(engine) == ["later"]
+
+
+@pytest.mark.anyio
+async def test_callers_resume_only_after_commit(engine: AsyncEngine) -> None:
+    log: list[str] = []
+    event.listen(engine.sync_engine, "commit", lambda conn: log.append("commit"))
+    writer = Writer(engine)
+
+    async def one(i: int) -> None:
+        await writer.submit(put(f"v{i}"))
+        log.append("resumed")
+
+    await asyncio.gather(*(one(i) for i in range(20)))
+    await writer.close()
+    assert log[0] == "commit"
+    assert log.count("resumed") == 20
+
+
+@pytest.mark.anyio
+async def test_close_drains_queued_jobs(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    tasks = [asyncio.create_task(writer.submit(put(f"v{i}"))) for i in range(100)]
+    await asyncio.sleep(0)  # let every task enqueue its job
+    await writer.close()
+    assert all(t.done() and t.exception() is None for t in tasks)
+    assert len(await values(engine)) == 100
+    with pytest.raises(StoreClosed):
+        await writer.submit(put("late"))
+    await writer.close()  # idempotent
+
+
+@pytest.mark.anyio
+async def test_close_without_any_write(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    await writer.close()
+    assert writer.closed
+
+
+@pytest.mark.anyio
+async def test_cancelled_while_queued_is_skipped(engine: AsyncEngine) -> None:
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(conn: AsyncConnection) -> str:
+        started.set()
+        await gate.wait()
+        await conn.execute(insert(items).values(v="slow"))
+        return "slow"
+
+    writer = Writer(engine)
+    first = asyncio.create_task(writer.submit(slow))
+    await started.wait()
+    second = asyncio.create_task(writer.submit(put("never")))
+    await asyncio.sleep(0)
+    second.cancel()
+    gate.set()
+    assert await first == "slow"
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    await writer.close()
+    assert await values(engine) == ["slow"]
+
+
+def test_max_batch_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        Writer(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db"), max_batch=0)
