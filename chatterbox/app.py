@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,16 +14,70 @@ from fastapi.staticfiles import StaticFiles
 from chatterbox import __version__
 from chatterbox.api.security_headers import SecurityHeadersMiddleware
 from chatterbox.config import Settings, get_settings
+from chatterbox.metrics import Metrics
+from chatterbox.service.directory import UserDirectory
+from chatterbox.service.notifier import Notifier
+from chatterbox.service.sessions import SessionAuthenticator
+from chatterbox.store.base import Store
+from chatterbox.store.sql import open_store
 
-__all__ = ["STATIC_DIR", "create_app"]
+__all__ = ["STATIC_DIR", "Services", "create_app"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 """The browser client and the rendered protocol docs."""
+
+DEFAULT_ROOM_ID = "r_general"
+"""The room every new user joins."""
+
+log = logging.getLogger("chatterbox")
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, built once per app in the lifespan."""
+
+    settings: Settings
+    store: Store
+    metrics: Metrics
+    users: UserDirectory
+    sessions: SessionAuthenticator
+    notifier: Notifier
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from chatterbox.realtime.hub import Hub
+
+        store = await open_store(
+            settings.database_url,
+            migrate=settings.env == "development",
+            synchronous=settings.sqlite_synchronous,
+        )
+        await store.ensure_default_room(DEFAULT_ROOM_ID, "general")
+        users = UserDirectory(store)
+        hub = Hub(store=store, settings=settings, metrics=metrics, users=users)
+        app.state.hub = hub
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            metrics=metrics,
+            users=users,
+            sessions=SessionAuthenticator(store, settings),
+            notifier=hub,
+        )
+        await hub.start()
+        log.info("chatterbox %s ready (%s)", __version__, settings.env)
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await store.close()
+
     app = FastAPI(
         title="Chatterbox",
         version=__version__,
@@ -30,12 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    from chatterbox.api.router import api_router
+    from chatterbox.realtime.router import ws_router
+
+    app.include_router(api_router)
+    app.include_router(ws_router)
 
     docs_dir = STATIC_DIR / "docs" / "protocol"
     if docs_dir.is_dir():
