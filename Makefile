@@ -76,3 +76,9 @@ test-e2e: setup system-deps
 
 clean:  ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) tools/node_modules build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: bench bench-smoke
+bench: setup  ## Full benchmark (~25 min): rewrites docs/benchmarks.md and docs/bench/*.png
+	$(PY) bench/run.py
+bench-smoke: setup  ## Benchmark harness check (seconds, tiny N, every server)
+	$(PY) bench/run.py --smoke

@@ -13,12 +13,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from chatterbox.config import get_settings
+    from chatterbox.logging import configure_logging, logging_config
     from chatterbox.server import uvicorn_options
 
     settings = get_settings()
     options = uvicorn_options(settings)
     if args.log_level:
         options["log_level"] = args.log_level
+    configure_logging(options["log_level"])
+    options["log_config"] = logging_config(options["log_level"])
+    options["access_log"] = False  # chatterbox.access logs each request, with its route
     uvicorn.run(
         "chatterbox.app:create_app",
         factory=True,
@@ -41,6 +45,49 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_user(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+
+    from chatterbox.auth.login_limiter import LoginLimiter
+    from chatterbox.config import get_settings
+    from chatterbox.service.accounts import AccountService
+    from chatterbox.service.directory import UserDirectory
+    from chatterbox.service.errors import ServiceError
+    from chatterbox.service.notifier import NullNotifier
+    from chatterbox.store.sql import open_store
+
+    settings = get_settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+
+    async def run() -> int:
+        store = await open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+        try:
+            await store.ensure_default_room("r_general", "general")
+            accounts = AccountService(
+                store=store,
+                settings=settings,
+                users=UserDirectory(store),
+                notifier=NullNotifier(),
+                limiter=LoginLimiter(),
+            )
+            try:
+                user = await accounts.create_account(args.username, args.display_name, password)
+            except ServiceError as exc:
+                field = f"{exc.field}: " if exc.field else ""
+                print(f"error: {field}{exc.message}", file=sys.stderr)
+                return 1
+            print(f"created {user.username} ({user.id})")
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests)."""
     parser = argparse.ArgumentParser(prog="chatterbox", description=__doc__)
@@ -57,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations (Alembic) up to head")
     migrate.add_argument("--database-url", default=None)
     migrate.set_defaults(func=_migrate)
+
+    create = sub.add_parser(
+        "create-user", help="create an account (joins general); prompts for the password"
+    )
+    create.add_argument("username")
+    create.add_argument("--display-name", default=None, help="defaults to the username")
+    create.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    create.set_defaults(func=_create_user)
     return parser
 
 

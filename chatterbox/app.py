@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from chatterbox import __version__
+from chatterbox.api.access_log import AccessLogMiddleware
+from chatterbox.api.errors import install_error_handlers
 from chatterbox.api.security_headers import SecurityHeadersMiddleware
+from chatterbox.auth.login_limiter import LoginLimiter
 from chatterbox.config import Settings, get_settings
 from chatterbox.metrics import Metrics
 from chatterbox.service.directory import UserDirectory
@@ -42,6 +45,8 @@ class Services:
     users: UserDirectory
     sessions: SessionAuthenticator
     notifier: Notifier
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    """Failed-login throttle (in memory: per process)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -104,5 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount(
             "/docs/protocol", StaticFiles(directory=docs_dir, html=True), name="protocol-docs"
         )
+    install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     return app

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     """Per-connection token bucket size."""
     max_connections_per_user: int = Field(default=10, ge=1)
     """Further upgrades by the same user are refused with HTTP 429."""
+    presence_grace_ms: int = Field(default=5_000, ge=0)
+    """After a user's last connection closes, how long before ``offline`` is announced."""
+    receipt_coalesce_ms: int = Field(default=250, ge=0)
+    """At most one ``receipt`` frame per room per recipient in this interval."""
+    send_buffer_max_bytes: int = Field(default=1024 * 1024, ge=4096)
+    """Bytes queued for one connection whose socket is not writable before it is closed (4008)."""
+    send_buffer_max_frames: int = Field(default=4096, ge=16)
+    """Frames queued for one connection whose socket is not writable before it is closed (4008)."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the ``chatterbox`` loggers and uvicorn."""
 

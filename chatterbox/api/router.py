@@ -1,8 +1,11 @@
-"""All REST routes, assembled (the REST helper fills ``routes/``)."""
+"""All REST routes, assembled: one router per resource under ``routes/``, plus ``/healthz``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+
+from chatterbox.api.models import Status
+from chatterbox.api.routes import auth, dm, messages, ops, rooms, users
 
 __all__ = ["api_router"]
 
@@ -10,6 +13,10 @@ api_router = APIRouter()
 
 
 @api_router.get("/healthz", tags=["ops"], summary="Liveness")
-async def healthz() -> dict[str, str]:
+async def healthz() -> Status:
     """The process is up."""
-    return {"status": "ok"}
+    return Status(status="ok")
+
+
+for _module in (auth, users, rooms, messages, dm, ops):
+    api_router.include_router(_module.router)

@@ -1,1 +1,1 @@
-"""The WebSocket endpoint and the connection hub."""
+"""The WebSocket endpoint and the connection hub (see ``docs/architecture.md``)."""

@@ -1,40 +1,469 @@
-"""The connection hub (placeholder until the real-time core lands)."""
+"""The connection hub: who is connected, who reads which room, and the fan-out.
+
+Fan-out path (see ``docs/architecture.md``): a use case commits, then publishes the frame, serialized
+once, through the :class:`~chatterbox.broker.base.Broker`; every process's hub receives it in
+:meth:`Hub.on_envelope`, restores per-room ``seq`` order (:class:`~.sequencer.Sequencer`) and hands
+the same message object to each subscribed connection, without awaiting. Membership events change
+subscriptions at their exact place in the room's ``seq`` order: a joiner receives their own
+``member.joined`` and everything after it; a leaver receives their ``member.left``, then ``resync``,
+then nothing more from that room.
+
+Also here: typing (:class:`TypingTracker`), presence (:class:`PresenceTracker`, with its grace
+period), receipt coalescing (:class:`ReceiptCoalescer`), all driven by one loop timer; and the
+:class:`~chatterbox.service.notifier.Notifier` methods the REST API calls.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import logging
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
+import orjson
+
+from chatterbox.broker import Broker, Envelope, InProcessBroker
 from chatterbox.config import Settings
+from chatterbox.domain import clock, permissions
+from chatterbox.domain.presence import PresenceChange, PresenceTracker
+from chatterbox.domain.receipts import Marker, ReceiptCoalescer
+from chatterbox.domain.typing_state import TypingTracker
 from chatterbox.metrics import Metrics
+from chatterbox.realtime import frames
+from chatterbox.realtime.connection import Connection
+from chatterbox.realtime.sender import finish_coroutine
+from chatterbox.realtime.sequencer import Sequencer
+from chatterbox.realtime.state import ConnState
 from chatterbox.service.directory import UserDirectory
+from chatterbox.service.messaging import Access, Messaging
+from chatterbox.service.receipting import Receipts, marker_json
+from chatterbox.service.timeline import Timeline
+from chatterbox.service.views import user_view
 from chatterbox.store.base import Store
 
-__all__ = ["Hub"]
+__all__ = ["GAP_TIMEOUT_MS", "Hub"]
+
+GAP_TIMEOUT_MS = 500
+"""How long an out-of-order event waits for the missing ones before they are read from the store."""
+
+_log = logging.getLogger(__name__)
+JSON = dict[str, Any]
 
 
 class Hub:
     """Registry of live connections; implements :class:`chatterbox.service.notifier.Notifier`."""
 
     def __init__(
-        self, *, store: Store, settings: Settings, metrics: Metrics, users: UserDirectory
+        self,
+        *,
+        store: Store,
+        settings: Settings,
+        metrics: Metrics,
+        users: UserDirectory,
+        broker: Broker | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
         self.users = users
+        self.broker: Broker = broker or InProcessBroker()
+        """Fan-out between processes."""
+        self.messaging = Messaging(store=store, users=users, notifier=self)
+        """Message use cases."""
+        self.receipts = Receipts(store)
+        """Receipt use case."""
+        self.timeline = Timeline(store=store, users=users)
+        """History, hello snapshot, replay."""
+        self.sequencer: Sequencer[Envelope] = Sequencer(GAP_TIMEOUT_MS)
+        """Per-room order of durable events."""
+        self.typing = TypingTracker(settings.typing_timeout_ms)
+        """Who is typing where."""
+        self.presence = PresenceTracker(settings.presence_grace_ms)
+        """Presence of this process's users."""
+        self.coalescer = ReceiptCoalescer(settings.receipt_coalesce_ms)
+        """Receipt marker batches per room."""
+        self.connections: set[Connection] = set()
+        """Every registered connection."""
+        self.by_user: dict[str, set[Connection]] = {}
+        """Connections per user id."""
+        self.room_conns: dict[str, set[Connection]] = {}
+        """Subscribed connections per room id."""
+        self._slots: dict[str, int] = {}
+        self._typing_users: dict[str, JSON] = {}
+        self._last_rooms: dict[str, frozenset[str]] = {}
+        self._seen_users: set[str] = set()
+        self._filling: set[str] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: int | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start background timers."""
+        """Subscribe to the broker."""
+        self.broker.subscribe(self.on_envelope)
+        await self.broker.start()
 
     async def stop(self) -> None:
-        """Close every connection and stop timers."""
+        """Close every connection with 1001 (the client reconnects and resumes), stop timers."""
+        self._stopping = True
+        for conn in list(self.connections):
+            conn.request_close(1001, "server shutting down")
+        readers = [c.reader for c in self.connections if c.reader is not None]
+        if readers:
+            await asyncio.wait(readers, timeout=5)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        await self.broker.close()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` has begun."""
+        return self._stopping
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a background coroutine, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- admission and registry ------------------------------------------------------------------
+
+    def admit(self, user_id: str) -> bool:
+        """Reserve a connection slot for the user; False when at the per-user cap (HTTP 429)."""
+        used = self._slots.get(user_id, 0)
+        if used >= self.settings.max_connections_per_user or self._stopping:
+            return False
+        self._slots[user_id] = used + 1
+        return True
+
+    def release_slot(self, user_id: str) -> None:
+        """Give back a slot taken by :meth:`admit`."""
+        used = self._slots.get(user_id, 0) - 1
+        if used > 0:
+            self._slots[user_id] = used
+        else:
+            self._slots.pop(user_id, None)
+
+    def register(self, conn: Connection) -> None:
+        """Add a connecting connection (it receives membership changes about its user)."""
+        self.connections.add(conn)
+        self.by_user.setdefault(conn.user.id, set()).add(conn)
+        self._seen_users.add(conn.user.id)
+        self.metrics.connections.inc()
+
+    def subscribe(self, conn: Connection, room_id: str, access: Access, last_seq: int) -> None:
+        """Deliver ``room_id``'s events to ``conn`` (it may read the room: checked here)."""
+        if not permissions.can_read(access.kind or "private", access.role):
+            return
+        conn.rooms[room_id] = access
+        self.room_conns.setdefault(room_id, set()).add(conn)
+        self.sequencer.seed(room_id, last_seq)
+
+    def _unsubscribe(self, conn: Connection, room_id: str) -> bool:
+        if conn.rooms.pop(room_id, None) is None:
+            return False
+        conns = self.room_conns.get(room_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.room_conns[room_id]
+        conn.cursor.pop(room_id, None)
+        conn.held.pop(room_id, None)
+        return True
+
+    def on_closing(self, conn: Connection) -> None:
+        """A connection stopped receiving: forget it everywhere (idempotent)."""
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        user_id = conn.user.id
+        conns = self.by_user.get(user_id)
+        rooms = frozenset(conn.rooms)
+        for room_id in list(conn.rooms):
+            self._unsubscribe(conn, room_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.by_user[user_id]
+        self.metrics.connections.dec()
+        now = clock.now_ms()
+        self._last_rooms[user_id] = rooms | self._rooms_of(user_id)
+        self.presence.connection_closed(user_id, conn.id, now)
+        for room_id, typer in self.typing.clear_user(user_id):
+            self._emit_typing(room_id, typer, "stop")
+        self._schedule()
+
+    def unregister(self, conn: Connection) -> None:
+        """The connection's handler ended."""
+        conn.mark_closing()
+        self.on_closing(conn)
+        if conn.state is ConnState.CLOSING:
+            conn.mark_closed()
+
+    def _rooms_of(self, user_id: str) -> frozenset[str]:
+        conns = self.by_user.get(user_id)
+        if conns:
+            return frozenset(r for c in conns for r in c.rooms)
+        return self._last_rooms.get(user_id, frozenset())
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def emit(self, envelope: Envelope) -> None:
+        """Publish without awaiting when the broker does not suspend (in process: never)."""
+        coro = self.broker.publish(envelope)
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        self.spawn(finish_coroutine(coro, yielded))
 
     async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
-        """Deliver a committed room event."""
+        """Notifier: a committed durable event; serialize once and publish."""
+        await self.broker.publish(self._event_envelope(room_id, frame))
+
+    @staticmethod
+    def _event_envelope(room_id: str, frame: dict[str, Any]) -> Envelope:
+        kind = str(frame["type"])
+        user_id = None
+        detail = kind
+        if kind in ("member.joined", "member.left"):
+            user_id = str(frame["user"]["id"])
+            if kind == "member.joined":
+                detail = f"{kind}:{frame.get('role', 'member')}"
+        return Envelope(
+            kind="event",
+            text=orjson.dumps(frame).decode(),
+            room_id=room_id,
+            seq=int(frame["seq"]),
+            user_id=user_id,
+            detail=detail,
+        )
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:
-        """(Un)subscribe a user's connections."""
+        """Notifier: (un)subscribe the user's connections; a leaver's get ``resync``."""
+        conns = self.by_user.get(user_id)
+        if not conns:
+            return
+        if not joined:
+            self._leave(room_id, user_id)
+            return
+        room = await self.store.get_room(room_id)
+        membership = await self.store.get_membership(room_id, user_id)
+        if room is None or membership is None:
+            return
+        access = Access(membership.role, room.kind)
+        for conn in list(self.by_user.get(user_id, ())):
+            if room_id in conn.rooms:
+                conn.rooms[room_id] = access
+            else:
+                self.subscribe(conn, room_id, access, room.last_seq)
 
     async def close_sessions(self, session_ids: Iterable[str], *, code: int, reason: str) -> None:
-        """Close connections of these sessions."""
+        """Notifier: close the connections of these sessions (logout: 4001)."""
+        ids = set(session_ids)
+        for conn in list(self.connections):
+            if conn.session_id in ids:
+                conn.request_close(code, reason)
+
+    # -- receiving from the broker ---------------------------------------------------------------
+
+    def on_envelope(self, envelope: Envelope) -> None:
+        """Broker handler: route one envelope to this process's connections."""
+        if envelope.kind == "event":
+            room_id = envelope.room_id or ""
+            released = self.sequencer.offer(room_id, envelope.seq, envelope, clock.now_ms())
+            for env in released:
+                self._fanout_event(env)
+            if not released:
+                self._schedule()
+        elif envelope.kind == "room":
+            self._fanout_room(envelope)
+        else:
+            self._fanout_presence(envelope)
+
+    def _fanout_event(self, env: Envelope) -> None:
+        room_id = env.room_id or ""
+        detail = env.detail or ""
+        if env.user_id is not None and detail.startswith("member.joined"):
+            role = detail.partition(":")[2] or "member"
+            self._join(room_id, env.user_id, role)
+        message, size = frames.outgoing_text(env.text)
+        conns = self.room_conns.get(room_id)
+        if conns:
+            for conn in tuple(conns):
+                conn.deliver_event(room_id, env.seq, message, size)
+        if env.user_id is not None and detail == "member.left":
+            self._leave(room_id, env.user_id)
+
+    def _join(self, room_id: str, user_id: str, role: str) -> None:
+        if role not in permissions.ROLES:
+            return
+        current = next(iter(self.room_conns.get(room_id, ())), None)
+        kind = None if current is None else current.rooms[room_id].kind
+        access = Access(role, kind)
+        for conn in list(self.by_user.get(user_id, ())):
+            if room_id not in conn.rooms:
+                self.subscribe(conn, room_id, access, 0)
+
+    def _leave(self, room_id: str, user_id: str) -> None:
+        message, size = frames.outgoing(frames.resync(room_id, "access_lost"))
+        for conn in list(self.by_user.get(user_id, ())):
+            if self._unsubscribe(conn, room_id):
+                conn.deliver(message, size)
+
+    def _fanout_room(self, env: Envelope) -> None:
+        conns = self.room_conns.get(env.room_id or "")
+        if not conns:
+            return
+        message, size = frames.outgoing_text(env.text)
+        skip = env.user_id
+        for conn in tuple(conns):
+            if conn.user.id != skip:
+                conn.deliver(message, size)
+
+    def _fanout_presence(self, env: Envelope) -> None:
+        targets: set[Connection] = set()
+        for room_id in env.rooms:
+            targets.update(self.room_conns.get(room_id, ()))
+        if not targets:
+            return
+        message, size = frames.outgoing_text(env.text)
+        for conn in targets:
+            conn.deliver(message, size)
+
+    # -- typing, presence, receipts ----------------------------------------------------------------
+
+    def set_typing(self, conn: Connection, room_id: str, state: str) -> int:
+        """Apply a ``typing`` command; returns ``expires_in_ms`` for the ack."""
+        user_id = conn.user.id
+        if state == "start":
+            self._typing_users[user_id] = user_view(conn.user)
+            if self.typing.start(room_id, user_id, clock.now_ms()):
+                self._emit_typing(room_id, user_id, "start")
+            self._schedule()
+            return self.typing.interval_ms
+        self.clear_typing(room_id, user_id)
+        return 0
+
+    def clear_typing(self, room_id: str, user_id: str) -> None:
+        """End the user's indicator in the room (stop, or they sent a message)."""
+        if self.typing.stop(room_id, user_id):
+            self._emit_typing(room_id, user_id, "stop")
+
+    def _emit_typing(self, room_id: str, user_id: str, state: str) -> None:
+        user = self._typing_users.get(user_id)
+        if user is None:
+            return
+        expires = self.typing.interval_ms if state == "start" else 0
+        text = orjson.dumps(frames.typing(room_id, user, state, expires)).decode()
+        self.emit(Envelope(kind="room", text=text, room_id=room_id, user_id=user_id))
+
+    def presence_opened(self, conn: Connection) -> None:
+        """The connection is open: the user may come online."""
+        change = self.presence.connection_opened(conn.user.id, conn.id, clock.now_ms())
+        if change is not None:
+            self._emit_presence(change, self._rooms_of(conn.user.id))
+
+    def set_presence(self, conn: Connection, status: str) -> str:
+        """Apply ``presence.set``; returns the status now in force."""
+        user_id = conn.user.id
+        change = (
+            self.presence.set_away(user_id)
+            if status == "away"
+            else self.presence.set_online(user_id)
+        )
+        if change is not None:
+            self._emit_presence(change, self._rooms_of(user_id))
+        return self.presence.status(user_id)
+
+    def _emit_presence(self, change: PresenceChange, rooms: Iterable[str]) -> None:
+        text = orjson.dumps(frames.presence(change)).decode()
+        self.emit(Envelope(kind="presence", text=text, user_id=change.user_id, rooms=tuple(rooms)))
+
+    def presence_states(self, user_ids: Iterable[str]) -> list[JSON]:
+        """``PresenceState`` of those users this process knows (others are offline, unknown)."""
+        out: list[JSON] = []
+        for user_id in user_ids:
+            if user_id not in self._seen_users:
+                continue
+            state = frames.presence(self.presence.snapshot(user_id))
+            del state["type"]
+            out.append(state)
+        return out
+
+    def presence_for(self, rooms: frozenset[str]) -> list[JSON]:
+        """Presence of the known users sharing at least one of ``rooms`` (for ``hello``)."""
+        users = sorted(u for u in self._seen_users if self._rooms_of(u) & rooms)
+        return self.presence_states(users)
+
+    def add_markers(self, markers: Iterable[Marker]) -> None:
+        """Queue moved markers for the coalesced ``receipt`` broadcast."""
+        now = clock.now_ms()
+        for marker in markers:
+            self.coalescer.add(marker.room_id, marker, now)
+        self._on_timer()
+
+    # -- the timer -------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        dues = [
+            d
+            for d in (
+                self.typing.next_expiry_ms(),
+                self.presence.next_due_ms(),
+                self.coalescer.next_due_ms(),
+                self.sequencer.next_deadline_ms(),
+            )
+            if d is not None
+        ]
+        if not dues:
+            return
+        due = min(dues)
+        if self._timer is not None and self._timer_due is not None and self._timer_due <= due:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, (due - clock.now_ms()) / 1000)
+        self._timer_due = due
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_due = None
+        now = clock.now_ms()
+        for room_id, user_id in self.typing.expire(now):
+            self._emit_typing(room_id, user_id, "stop")
+        for change in self.presence.due(now):
+            self._emit_presence(change, self._last_rooms.get(change.user_id, frozenset()))
+        for room_id, markers in self.coalescer.due(now):
+            frame = {
+                "type": "receipt",
+                "room_id": room_id,
+                "markers": [marker_json(m) for m in markers],
+            }
+            self.emit(Envelope(kind="room", text=orjson.dumps(frame).decode(), room_id=room_id))
+        for room_id, after, first in self.sequencer.overdue(now):
+            if room_id not in self._filling:
+                self._filling.add(room_id)
+                self.spawn(self._fill_gap(room_id, after, first))
+        self._schedule()
+
+    async def _fill_gap(self, room_id: str, after: int, first: int) -> None:
+        """Read events the live stream missed (a publisher that never published) from the store."""
+        try:
+            events = await self.store.events_since(room_id, after, max(1, first - after - 1))
+            missing = [e for e in events if e.seq < first]
+            for _seq, frame in await self.timeline.event_frames(missing):
+                self.on_envelope(self._event_envelope(room_id, frame))
+        except Exception:
+            _log.exception("filling a gap in %s after %d", room_id, after)
+        finally:
+            self._filling.discard(room_id)
+            for env in self.sequencer.skip_to(room_id, first, clock.now_ms()):
+                self._fanout_event(env)
+            self._schedule()

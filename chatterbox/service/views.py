@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from chatterbox.domain.clock import format_ms
 from chatterbox.domain.days import group_by_day
 from chatterbox.store.records import (
+    MemberRecord,
     MessageRecord,
     ReceiptRecord,
+    RoomEventRecord,
     RoomRecord,
     UserRecord,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "encode_cursor",
     "history_page_view",
     "marker_view",
+    "member_view",
+    "membership_frame",
     "message_view",
     "room_view",
     "user_view",
@@ -127,3 +131,32 @@ def history_page_view(
         "has_more": has_more,
         "next_cursor": encode_cursor(ordered[0].seq) if (has_more and ordered) else None,
     }
+
+
+def member_view(member: MemberRecord) -> JSON:
+    """A room member as the REST API lists them: ``{"user": User, "role", "joined_at"}``."""
+    return {
+        "user": user_view(member.user),
+        "role": member.membership.role,
+        "joined_at": format_ms(member.membership.joined_at),
+    }
+
+
+def membership_frame(event: RoomEventRecord, user: UserRecord) -> JSON:
+    """The ``member.joined`` / ``member.left`` server frame of a membership event about ``user``."""
+    payload = event.payload or {}
+    frame: JSON = {
+        "type": event.kind,
+        "room_id": event.room_id,
+        "seq": event.seq,
+        "user": user_view(user),
+    }
+    if event.kind == "member.joined":
+        frame["role"] = payload.get("role", "member")
+    elif event.kind == "member.left":
+        frame["reason"] = "removed" if payload.get("reason") == "removed" else "left"
+    else:
+        raise ValueError(f"not a membership event: {event.kind}")
+    frame["by"] = payload.get("by")
+    frame["at"] = format_ms(event.created_at)
+    return frame

@@ -1,8 +1,9 @@
-"""Persistence behind one interface (:class:`Store`): SQLite by default, PostgreSQL later.
+"""Persistence behind one interface (:class:`Store`): SQLite by default, or PostgreSQL.
 
 Typical use::
 
     store = await open_store("sqlite+aiosqlite:///var/chatterbox.db", migrate=True)
+    # or, shared by several server processes: open_store("postgresql+asyncpg://user:pw@host/chatterbox")
     try:
         message, created = await store.append_message(room_id, author_id, body, client_msg_id)
     finally:

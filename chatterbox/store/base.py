@@ -71,6 +71,10 @@ class Store(Protocol):
         """Set or replace the password hash."""
         ...
 
+    async def set_display_name(self, user_id: str, display_name: str) -> UserRecord:
+        """Change the display name; returns the updated user (:class:`UserNotFound` if unknown)."""
+        ...
+
     # -- sessions and refresh tokens -----------------------------------------------------------------
 
     async def create_session(
@@ -132,6 +136,10 @@ class Store(Protocol):
 
     async def revoke_refresh_family(self, family_id: str) -> int:
         """Revoke every token of the family; returns how many were revoked."""
+        ...
+
+    async def revoke_refresh_family_sessions(self, family_id: str) -> list[str]:
+        """Revoke the family's tokens and every active session holding one; returns those session ids."""
         ...
 
     # -- rooms and memberships -----------------------------------------------------------------------

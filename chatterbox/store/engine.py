@@ -14,6 +14,14 @@ Transactions: the stdlib ``sqlite3`` driver's legacy transaction handling breaks
 engine disables it and emits ``BEGIN`` itself (the recipe from the SQLAlchemy SQLite docs). A connection
 with the execution option ``begin_immediate=True`` starts with ``BEGIN IMMEDIATE`` (takes the write lock
 up front; the writer does that).
+
+PostgreSQL (``postgresql+asyncpg://user:password@host:port/db``): none of the above applies. The engine gets
+a connection pool sized for one writer plus concurrent readers (``pool_size`` 10, ``max_overflow`` 10),
+``pool_pre_ping`` (a connection dropped by a server restart or a proxy is replaced, not handed out),
+``pool_recycle`` 30 min, and ``READ COMMITTED`` isolation whatever the server's default: the writer's
+room locking (:mod:`chatterbox.store.sql_locks`) relies on each statement seeing every transaction that
+committed before it. Durability is the server's ``synchronous_commit`` (on by default: a commit, hence an
+acknowledgement, survives a crash); ``synchronous`` is ignored. Any keyword argument overrides these.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["BEGIN_IMMEDIATE", "Synchronous", "create_engine", "is_sqlite"]
+__all__ = ["BEGIN_IMMEDIATE", "Synchronous", "create_engine", "is_postgresql", "is_sqlite"]
 
 Synchronous = Literal["NORMAL", "FULL"]
 """Allowed values of SQLite's ``PRAGMA synchronous``."""
@@ -37,6 +45,27 @@ BEGIN_IMMEDIATE = "begin_immediate"
 def is_sqlite(url: str | URL) -> bool:
     """Whether ``url`` names a SQLite database."""
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_postgresql(url: str | URL) -> bool:
+    """Whether ``url`` names a PostgreSQL database."""
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def _postgresql_defaults(url: URL, kwargs: dict[str, Any]) -> None:
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
+    if "poolclass" not in kwargs:  # a NullPool/StaticPool takes no sizes
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_timeout", 30)
+        kwargs.setdefault("pool_recycle", 1800)
+    if url.get_driver_name() == "asyncpg":
+        connect_args = dict(kwargs.get("connect_args", {}))
+        server_settings = dict(connect_args.get("server_settings", {}))
+        server_settings.setdefault("application_name", "chatterbox")
+        connect_args["server_settings"] = server_settings
+        kwargs["connect_args"] = connect_args
 
 
 def _sqlite_path(url: URL) -> Path:
@@ -66,14 +95,18 @@ def create_engine(
     """Create the async engine for ``database_url`` (``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://…``).
 
     For SQLite the parent directory is created, and every new connection gets ``journal_mode=WAL``,
-    ``synchronous`` (see the module docstring), ``foreign_keys=ON`` and ``busy_timeout``.
+    ``synchronous`` (see the module docstring), ``foreign_keys=ON`` and ``busy_timeout``. For PostgreSQL,
+    pool and isolation settings (module docstring); no SQLite pragma or ``BEGIN`` hook is installed.
     Dispose of the engine (``await engine.dispose()``) when done.
     """
     if synchronous not in ("NORMAL", "FULL"):
         raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
+        if url.get_backend_name() == "postgresql":
+            _postgresql_defaults(url, kwargs)
+        else:
+            kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, echo=echo, **kwargs)
 
     _sqlite_path(url).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,11 @@
 The scripts live in ``chatterbox/migrations/`` (``env.py``, ``versions/``); no ``alembic.ini`` is needed.
 ``upgrade(url)`` is the synchronous entry for the CLI; ``await upgrade_async(url)`` is for code already
 running an event loop (app start-up, tests).
+
+The same scripts run on SQLite and PostgreSQL (portable types; ``render_as_batch`` makes later ALTERs work on
+SQLite by copying tables, and is a plain ALTER on PostgreSQL). A migration runs in one transaction (both
+databases have transactional DDL) that first takes a lock (PostgreSQL: an advisory lock; SQLite: ``BEGIN
+IMMEDIATE``), so several server processes started at once with ``migrate=True`` migrate one after the other.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from chatterbox.store.engine import create_engine
+from chatterbox.store.engine import BEGIN_IMMEDIATE, create_engine
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "MIGRATION_LOCK_ID",
     "alembic_config",
     "current_revision",
     "downgrade_async",
@@ -38,7 +44,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK_ID = 0x63686174  # 'chat'
+"""PostgreSQL advisory lock key held while migrating: processes started together migrate one at a time."""
+
+
 def _run(connection: Connection, config: Config, action: str, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Released at commit; the next process then finds the schema at head and does nothing.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
     config.attributes["connection"] = connection
     if action == "upgrade":
         command.upgrade(config, revision)
@@ -50,8 +63,12 @@ async def _migrate(database_url: str, action: str, revision: str) -> None:
     config = alembic_config(database_url)
     engine = create_engine(database_url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_run, config, action, revision)
+        async with engine.connect() as conn:
+            # SQLite: take the write lock up front, so a concurrent migration waits (busy_timeout)
+            # instead of failing on a read-to-write lock upgrade.
+            await conn.execution_options(**{BEGIN_IMMEDIATE: True})
+            async with conn.begin():
+                await conn.run_sync(_run, config, action, revision)
     finally:
         await engine.dispose()
 

@@ -61,6 +61,11 @@ class AppendJob(BatchJob[AppendResult]):
     client_msg_id: str | None
     clock: Callable[[], int]
 
+    @property
+    def room_ids(self) -> tuple[str, ...]:
+        """The room whose seq this job takes (locked first on PostgreSQL: :mod:`.sql_locks`)."""
+        return (self.room_id,)
+
     def _new(self, seq: int, at: int) -> MessageRecord:
         return MessageRecord(
             id=new_message_id(),

@@ -29,6 +29,7 @@ from chatterbox.store.records import (
     SessionRecord,
     UserRecord,
 )
+from chatterbox.store.sql_locks import RoomScoped, lock_rooms
 from chatterbox.store.writer import Writer
 
 __all__ = [
@@ -60,18 +61,38 @@ class SqlBase:
         max_batch: int = 256,
         max_queue: int = 10_000,
     ) -> None:
-        """Wrap ``engine`` (whose schema is already migrated); the store owns and disposes of it."""
+        """Wrap ``engine`` (whose schema is already migrated); the store owns and disposes of it.
+
+        On PostgreSQL (several processes may write the same rooms) every batch first locks the rooms
+        it touches in a consistent order (:mod:`chatterbox.store.sql_locks`).
+        """
         self._engine = engine
         self._clock = clock
-        self._writer = Writer(engine, max_batch=max_batch, max_queue=max_queue)
+        prepare = None if engine.dialect.name == "sqlite" else lock_rooms
+        self._writer = Writer(engine, max_batch=max_batch, max_queue=max_queue, prepare=prepare)
 
     async def _read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run a read-only ``fn`` on a pooled connection (one consistent snapshot)."""
+        """Run a read-only ``fn`` on a pooled connection.
+
+        SQLite gives ``fn`` one consistent snapshot; PostgreSQL (READ COMMITTED) one per statement.
+        """
         async with self._engine.connect() as conn:
             return await fn(conn)
 
-    async def _write(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run ``fn`` in the writer (group commit); returns after the commit."""
+    async def _write(
+        self,
+        fn: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        rooms: Sequence[str] = (),
+        messages: Sequence[str] = (),
+    ) -> T:
+        """Run ``fn`` in the writer (group commit); returns after the commit.
+
+        ``rooms`` (and the rooms of ``messages``): the rooms whose seq or receipts ``fn`` writes, locked
+        before the batch runs on PostgreSQL (see :mod:`chatterbox.store.sql_locks`).
+        """
+        if rooms or messages:
+            return await self._writer.submit(RoomScoped(fn, tuple(rooms), tuple(messages)))
         return await self._writer.submit(fn)
 
 

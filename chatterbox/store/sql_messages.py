@@ -109,7 +109,7 @@ class MessagesMixin(SqlBase):
             )
             return replace(message, body=new_body, edited_at=when), seq
 
-        return await self._write(job)
+        return await self._write(job, messages=(message_id,))
 
     async def delete_message(
         self, message_id: str, at: int | None = None, by: str | None = None
@@ -143,7 +143,7 @@ class MessagesMixin(SqlBase):
             )
             return replace(message, body=None, deleted_at=when), seq
 
-        return await self._write(job)
+        return await self._write(job, messages=(message_id,))
 
     async def get_message(self, message_id: str) -> MessageRecord | None:
         """The message in its current state, or None."""

@@ -2,6 +2,14 @@
 
 Receipts are the most frequent write (every client acknowledges every message), so a receipt is a
 :class:`~chatterbox.store.writer.BatchJob`: a group of them costs one SELECT and one multi-row upsert.
+
+``moved`` (the result of each job) is exact, also with several processes on one PostgreSQL database: a
+group reads the current markers, decides in submission order which jobs move them, and writes each key's
+maximum with an upsert that never moves a marker backwards (``WHERE receipts.seq < excluded.seq``). The read
+is exact because receipt jobs declare their room, whose row the writer locks before the batch runs
+(:mod:`.sql_locks`): no other transaction can change a marker of that room between the read and the commit.
+A job run alone relies on the upsert's own row lock instead (its rowcount says whether the row moved).
+On SQLite, ``BEGIN IMMEDIATE`` serializes every writer of the file.
 """
 
 from __future__ import annotations
@@ -58,6 +66,11 @@ class ReceiptJob(BatchJob[bool]):
     message_id: str
     seq: int
     at: int
+
+    @property
+    def room_ids(self) -> tuple[str, ...]:
+        """The room, locked first on PostgreSQL: receipt writes of a room are serialized (:mod:`.sql_locks`)."""
+        return (self.room_id,)
 
     @property
     def key(self) -> _Key:
@@ -117,7 +130,8 @@ class ReceiptJob(BatchJob[bool]):
                 best[job.key] = job
             outcomes.append(Outcome(True, moved))
         if best:
-            await conn.execute(stmt, [job.row() for job in best.values()])
+            # Sorted by key: concurrent batches lock the same receipt rows in the same order.
+            await conn.execute(stmt, [best[key].row() for key in sorted(best)])
         return outcomes
 
 

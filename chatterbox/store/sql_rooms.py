@@ -229,7 +229,7 @@ class RoomsMixin(SqlBase):
                 raise UserNotFound(user_id)
             return await _join(conn, room_id, user_id, role, by, self._clock())
 
-        return await self._write(job)
+        return await self._write(job, rooms=(room_id,))
 
     async def remove_member(
         self, room_id: str, user_id: str, reason: str | None = None, by: str | None = None
@@ -258,7 +258,7 @@ class RoomsMixin(SqlBase):
                 payload={"reason": reason, "by": by},
             )
 
-        return await self._write(job)
+        return await self._write(job, rooms=(room_id,))
 
     async def set_role(self, room_id: str, user_id: str, role: Role) -> MembershipRecord:
         """Change a member's role (not a room event); raises :class:`NotMember`."""

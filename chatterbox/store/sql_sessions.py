@@ -239,3 +239,38 @@ class SessionsMixin(SqlBase):
             return int(result.rowcount)
 
         return await self._write(job)
+
+    async def revoke_refresh_family_sessions(self, family_id: str) -> list[str]:
+        """Revoke every token of the family and every active session that holds one of them.
+
+        Used on refresh-token reuse (RFC 9700): the whole chain is presumed stolen. Returns the ids
+        of the sessions revoked now (already revoked ones are left out).
+        """
+
+        async def job(conn: AsyncConnection) -> list[str]:
+            rt = t.refresh_tokens
+            at = self._clock()
+            holders = select(rt.c.session_id).where(rt.c.family_id == family_id)
+            stmt = (
+                select(t.sessions.c.id)
+                .where(t.sessions.c.id.in_(holders), t.sessions.c.revoked_at.is_(None))
+                .order_by(t.sessions.c.id)
+            )
+            ids = [str(i) for i in (await conn.execute(stmt)).scalars()]
+            if ids:
+                await conn.execute(
+                    update(t.sessions).where(t.sessions.c.id.in_(ids)).values(revoked_at=at)
+                )
+                await conn.execute(
+                    update(rt)
+                    .where(rt.c.session_id.in_(ids), rt.c.revoked_at.is_(None))
+                    .values(revoked_at=at)
+                )
+            await conn.execute(
+                update(rt)
+                .where(rt.c.family_id == family_id, rt.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            return ids
+
+        return await self._write(job)

@@ -146,3 +146,17 @@ class UsersMixin(SqlBase):
                 )
 
         await self._write(job)
+
+    async def set_display_name(self, user_id: str, display_name: str) -> UserRecord:
+        """Change the user's display name; returns the updated user; raises :class:`UserNotFound`."""
+
+        async def job(conn: AsyncConnection) -> UserRecord:
+            result = await conn.execute(
+                update(t.users).where(t.users.c.id == user_id).values(display_name=display_name)
+            )
+            if result.rowcount == 0:
+                raise UserNotFound(user_id)
+            row = (await conn.execute(select(t.users).where(t.users.c.id == user_id))).mappings()
+            return row_to_user(row.one())
+
+        return await self._write(job)

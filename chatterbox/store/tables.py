@@ -1,6 +1,6 @@
 """The relational schema, as SQLAlchemy Core ``Table`` objects on one ``MetaData``.
 
-Portable types only (SQLite now, PostgreSQL later). Every timestamp is a ``BIGINT`` count of milliseconds
+Portable types only (the same schema on SQLite and PostgreSQL). Every timestamp is a ``BIGINT`` count of milliseconds
 since the Unix epoch (see :mod:`chatterbox.domain.clock`). Constraint and index names come from
 :data:`NAMING_CONVENTION`, so migrations can refer to them by name on every backend.
 

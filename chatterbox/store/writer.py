@@ -26,6 +26,14 @@ receipts) run through its ``run_batch`` classmethod, a few multi-row statements 
 instead of several statements per job. That, not the shared commit alone, is what makes thousands of
 appends per second possible over aiosqlite, where each statement costs a thread round trip.
 
+Several writers on one database (PostgreSQL with several server processes, or several stores on one SQLite
+file): each transaction may first run the store's ``prepare`` hook, which on PostgreSQL locks the rows of
+every room the batch touches, in a consistent order (see :mod:`chatterbox.store.sql_locks`). A batch that
+still loses a deadlock or a serialization failure (SQLSTATE ``40P01`` / ``40001``; the database rolled it
+back) is run again from the start, up to ``max_retries`` times with a short random back-off, so callers
+never see these transient errors. SQLite needs neither: ``BEGIN IMMEDIATE`` takes the database's write lock
+up front and ``busy_timeout`` makes other writers wait for it.
+
 A caller cancelled while its job is still queued is skipped; once the batch runs, the job's effects may be
 committed even though that caller no longer waits for them. :meth:`Writer.close` drains the queue.
 Only the asyncio event loop is supported.
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -44,11 +53,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
 
-__all__ = ["BatchJob", "Job", "Outcome", "Writer", "WriterStats"]
+__all__ = [
+    "TRANSIENT_SQLSTATES",
+    "BatchJob",
+    "Job",
+    "Outcome",
+    "Prepare",
+    "Writer",
+    "WriterStats",
+    "is_transient",
+]
 
 T = TypeVar("T")
 Job = Callable[[AsyncConnection], Awaitable[T]]
 """A unit of write work; runs inside the writer's transaction."""
+Prepare = Callable[
+    [AsyncConnection, Sequence[Callable[[AsyncConnection], Awaitable[Any]]]], Awaitable[None]
+]
+"""A hook run first in every batch transaction, given the batch's jobs (e.g. to take row locks in order)."""
+
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+"""SQLSTATEs after which the whole transaction is retried: serialization failure, deadlock detected."""
 
 _log = logging.getLogger(__name__)
 
@@ -69,6 +94,8 @@ class WriterStats:
     """Largest batch seen."""
     grouped_jobs: int = 0
     """Jobs run through a :meth:`BatchJob.run_batch` group (set-based statements)."""
+    retries: int = 0
+    """Batches run again after a transient error (deadlock, serialization failure)."""
 
 
 @dataclass(slots=True)
@@ -108,17 +135,48 @@ class _NeedsIsolation(Exception):
     """Internal: a job failed unexpectedly; the batch must be re-run with savepoints."""
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the driver error it wraps) is a deadlock or serialization failure.
+
+    The database rolled the transaction back; running it again is safe and should succeed.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if code in TRANSIENT_SQLSTATES:
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
 class Writer:
     """The single writer task (see the module docstring)."""
 
     def __init__(
-        self, engine: AsyncEngine, *, max_batch: int = 256, max_queue: int = 10_000
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = 256,
+        max_queue: int = 10_000,
+        prepare: Prepare | None = None,
+        max_retries: int = 10,
     ) -> None:
-        """``max_batch``: jobs per transaction at most; ``max_queue``: pending jobs before submitters wait."""
+        """``max_batch``: jobs per transaction at most; ``max_queue``: pending jobs before submitters wait.
+
+        ``prepare`` runs first in every batch transaction (see the module docstring); ``max_retries``:
+        how many times a batch is run again after a deadlock or serialization failure.
+        """
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if max_retries < 0:
+            raise ValueError("max_retries must not be negative")
         self._engine = engine
         self._max_batch = max_batch
+        self._prepare = prepare
+        self._max_retries = max_retries
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -192,19 +250,24 @@ class Writer:
 
     async def _execute(self, batch: list[_Request]) -> None:
         self.stats.max_batch = max(self.stats.max_batch, len(batch))
+        attempt = 0
         try:
-            try:
-                outcomes = await self._transaction(batch, isolate=False)
-            except _NeedsIsolation as exc:
-                if len(batch) == 1:
-                    outcomes = [Outcome(False, exc.__cause__)]
-                else:
-                    self.stats.isolated_retries += 1
-                    outcomes = await self._transaction(batch, isolate=True)
-        except Exception as exc:
-            self.stats.failed_transactions += 1
-            _log.warning("write batch of %d failed: %r", len(batch), exc)
-            outcomes = [Outcome(False, exc) for _ in batch]
+            while True:
+                try:
+                    outcomes = await self._attempt(batch)
+                    break
+                except Exception as exc:
+                    if attempt < self._max_retries and is_transient(exc):
+                        attempt += 1
+                        self.stats.retries += 1
+                        _log.info("write batch of %d retried (%d): %r", len(batch), attempt, exc)
+                        # Random back-off, so the two sides of a deadlock do not collide again.
+                        await asyncio.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311
+                        continue
+                    self.stats.failed_transactions += 1
+                    _log.warning("write batch of %d failed: %r", len(batch), exc)
+                    outcomes = [Outcome(False, exc) for _ in batch]
+                    break
         except BaseException:
             for request in batch:
                 if not request.future.done():
@@ -219,10 +282,22 @@ class Writer:
             else:
                 request.future.set_exception(outcome.value)
 
+    async def _attempt(self, batch: list[_Request]) -> list[Outcome]:
+        """Run the batch in one transaction; on an unexpected job error, again with savepoints."""
+        try:
+            return await self._transaction(batch, isolate=False)
+        except _NeedsIsolation as exc:
+            if len(batch) == 1:
+                return [Outcome(False, exc.__cause__)]
+            self.stats.isolated_retries += 1
+            return await self._transaction(batch, isolate=True)
+
     async def _transaction(self, batch: list[_Request], *, isolate: bool) -> list[Outcome]:
         async with self._engine.connect() as conn:
             await conn.execution_options(**{BEGIN_IMMEDIATE: True})
             async with conn.begin():
+                if self._prepare is not None:
+                    await self._prepare(conn, [r.fn for r in batch])
                 if isolate:
                     outcomes = [await _run_isolated(conn, r.fn) for r in batch]
                 else:
@@ -254,6 +329,8 @@ class Writer:
                     raise _NeedsIsolation from exc
                 outcomes.append(Outcome(False, exc))
             except Exception as exc:
+                if is_transient(exc):
+                    raise  # the database rolled the transaction back: retry it all
                 raise _NeedsIsolation from exc
             i = end
         return outcomes
@@ -266,5 +343,7 @@ async def _run_isolated(
         async with conn.begin_nested():
             value = await fn(conn)
     except Exception as exc:
+        if is_transient(exc):
+            raise
         return Outcome(False, exc)
     return Outcome(True, value)

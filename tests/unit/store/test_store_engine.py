@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from chatterbox.store.engine import create_engine, is_sqlite
+from chatterbox.store.engine import create_engine, is_postgresql, is_sqlite
 
 
 async def _pragmas(url: str, **kwargs: object) -> dict[str, object]:
@@ -75,3 +75,39 @@ async def test_savepoints_work(tmp_path: Path) -> None:
 def test_is_sqlite() -> None:
     assert is_sqlite("sqlite+aiosqlite:///x.db")
     assert not is_sqlite("postgresql+asyncpg://u@h/db")
+
+
+@pytest.mark.anyio
+async def test_postgresql_engine_settings() -> None:
+    """Pool sized for a server, pre-ping, READ COMMITTED; no SQLite hooks (nothing connects here)."""
+    engine = create_engine("postgresql+asyncpg://chat@127.0.0.1:1/chat", synchronous="FULL")
+    try:
+        pool = engine.sync_engine.pool
+        assert pool.size() == 10
+        assert pool._pre_ping  # type: ignore[attr-defined]
+        assert pool._recycle == 1800  # type: ignore[attr-defined]
+        assert engine.dialect._on_connect_isolation_level == "READ COMMITTED"  # type: ignore[attr-defined]
+        assert len(engine.sync_engine.dispatch.begin) == 0  # no SQLite BEGIN hook
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_postgresql_engine_settings_can_be_overridden() -> None:
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine("postgresql+asyncpg://chat@127.0.0.1:1/chat", poolclass=NullPool)
+    try:
+        assert isinstance(engine.sync_engine.pool, NullPool)
+    finally:
+        await engine.dispose()
+    engine = create_engine("postgresql+asyncpg://chat@127.0.0.1:1/chat", pool_size=3)
+    try:
+        assert engine.sync_engine.pool.size() == 3
+    finally:
+        await engine.dispose()
+
+
+def test_is_postgresql() -> None:
+    assert is_postgresql("postgresql+asyncpg://u@h/db")
+    assert not is_postgresql("sqlite+aiosqlite:///x.db")

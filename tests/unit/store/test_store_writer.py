@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import create_engine
 from chatterbox.store.errors import NotFound, StoreClosed
-from chatterbox.store.writer import Job, Writer
+from chatterbox.store.writer import Job, Writer, is_transient
 
 meta = MetaData()
 items = Table(
@@ -199,3 +199,76 @@ async def test_cancelled_while_queued_is_skipped(engine: AsyncEngine) -> None:
 def test_max_batch_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Writer(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db"), max_batch=0)
+
+
+class _DeadlockDetected(Exception):
+    """Stands in for a driver error carrying SQLSTATE 40P01 (PostgreSQL's deadlock_detected)."""
+
+    sqlstate = "40P01"
+
+
+def _flaky(value: str, failures: int) -> Job[str]:
+    """A job whose transaction is chosen as a deadlock victim ``failures`` times before it succeeds."""
+    calls = {"n": 0}
+
+    async def job(conn: AsyncConnection) -> str:
+        await conn.execute(insert(items).values(v=value))
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            raise DBAPIError("UPDATE …", None, _DeadlockDetected("deadlock detected"))
+        return value
+
+    return job
+
+
+@pytest.mark.anyio
+async def test_transient_errors_rerun_the_whole_batch(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+    jobs = [put("a"), _flaky("b", failures=2), put("c")]
+    results = await asyncio.gather(*(writer.submit(j) for j in jobs))
+    await writer.close()
+    assert results == ["a", "b", "c"]
+    assert await values(engine) == ["a", "b", "c"]  # the rolled-back attempts left nothing
+    assert writer.stats.retries == 2
+    assert writer.stats.isolated_retries == 0  # not mistaken for a job's own failure
+    assert writer.stats.failed_transactions == 0
+
+
+@pytest.mark.anyio
+async def test_transient_errors_give_up_after_max_retries(engine: AsyncEngine) -> None:
+    writer = Writer(engine, max_retries=2)
+    jobs = [put("a"), _flaky("b", failures=5)]
+    results = await asyncio.gather(*(writer.submit(j) for j in jobs), return_exceptions=True)
+    await writer.close()
+    assert all(isinstance(r, DBAPIError) for r in results)
+    assert writer.stats.retries == 2 and writer.stats.failed_transactions == 1
+    assert await values(engine) == []
+
+
+@pytest.mark.anyio
+async def test_prepare_hook_runs_first_in_every_transaction(engine: AsyncEngine) -> None:
+    seen: list[int] = []
+
+    async def prepare(conn: AsyncConnection, jobs: Sequence[object]) -> None:
+        assert conn.in_transaction()
+        seen.append(len(jobs))
+
+    writer = Writer(engine, prepare=prepare)
+    await asyncio.gather(*(writer.submit(put(f"v{i}")) for i in range(10)))
+    await writer.submit(put("last"))
+    await writer.close()
+    assert sum(seen) == 11 and len(seen) == writer.stats.transactions
+
+
+def test_is_transient() -> None:
+    assert is_transient(DBAPIError("x", None, _DeadlockDetected()))
+    assert is_transient(_DeadlockDetected())
+
+    class Serialization(Exception):
+        pgcode = "40001"
+
+    wrapped = RuntimeError("outer")
+    wrapped.__cause__ = DBAPIError("x", None, Serialization())
+    assert is_transient(wrapped)
+    assert not is_transient(IntegrityError("x", None, Exception("unique")))
+    assert not is_transient(ValueError())

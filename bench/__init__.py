@@ -1,0 +1,1 @@
+"""Chatterbox benchmark harness (``make bench``)."""

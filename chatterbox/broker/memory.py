@@ -1,0 +1,45 @@
+"""The in-process broker: one process, so publishing is calling the handlers, synchronously."""
+
+from __future__ import annotations
+
+import logging
+
+from chatterbox.broker.base import Envelope, Handler
+
+__all__ = ["InProcessBroker"]
+
+_log = logging.getLogger(__name__)
+
+
+class InProcessBroker:
+    """Delivers each envelope to the subscribed handlers before :meth:`publish` returns.
+
+    ``publish`` never suspends, so the publishing coroutine keeps its place: envelopes are handled
+    in exactly the order they were published. A handler that raises is logged and does not stop
+    the others.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+        self._closed = False
+
+    def subscribe(self, handler: Handler) -> None:
+        """Register a handler."""
+        self._handlers.append(handler)
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Call every handler with ``envelope`` (dropped once closed)."""
+        if self._closed:
+            return
+        for handler in self._handlers:
+            try:
+                handler(envelope)
+            except Exception:
+                _log.exception("broker handler failed on %s %s", envelope.kind, envelope.room_id)
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def close(self) -> None:
+        """Stop delivering."""
+        self._closed = True

@@ -1,0 +1,139 @@
+"""The ``/ws`` ASGI endpoint: refuse before accepting, or accept, greet and serve.
+
+Refusals are HTTP responses to the upgrade request (the ASGI ``websocket.http.response``
+extension, via Starlette's ``send_denial_response``), never an accept followed by a close:
+
+* 400 — ``chatterbox.v1`` not offered, or ``tz`` is not an IANA zone;
+* 401 — no credentials, or invalid / revoked / expired ones;
+* 403 — cookie authentication from an ``Origin`` outside ``allowed_origins`` (or none);
+* 429 — the user already has ``max_connections_per_user`` connections;
+* 503 — the server is shutting down.
+
+Credentials: the ``Authorization: Bearer`` header alone when present, else the session cookie
+(:func:`chatterbox.api.deps.read_credentials`, the same rules as REST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from chatterbox.api.deps import origin_allowed, read_credentials
+from chatterbox.domain.days import DEFAULT_ZONE, UnknownTimeZone, resolve_zone
+from chatterbox.realtime.connection import Connection
+from chatterbox.realtime.dispatch import Dispatcher
+from chatterbox.realtime.hub import Hub
+from chatterbox.realtime.session import PROTOCOL, open_connection
+from chatterbox.realtime.state import ConnState
+
+__all__ = ["WebSocketEndpoint"]
+
+_log = logging.getLogger(__name__)
+
+
+async def _deny(ws: WebSocket, status: int, detail: str) -> None:
+    await ws.send_denial_response(JSONResponse({"detail": detail}, status_code=status))
+
+
+class WebSocketEndpoint:
+    """The raw ASGI app mounted at ``/ws`` (raw, so frames go straight to uvicorn's ``send``)."""
+
+    def __init__(self) -> None:
+        self._dispatchers: dict[int, Dispatcher] = {}
+
+    def _dispatcher(self, hub: Hub) -> Dispatcher:
+        found = self._dispatchers.get(id(hub))
+        if found is None or found.hub is not hub:
+            found = self._dispatchers[id(hub)] = Dispatcher(hub)
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one upgrade request."""
+        ws = WebSocket(scope, receive, send)
+        first = await ws.receive()
+        if first["type"] != "websocket.connect":
+            return
+        app: Any = scope["app"]
+        hub: Hub = app.state.hub
+        services: Any = app.state.services
+        settings = hub.settings
+        if PROTOCOL not in scope.get("subprotocols", []):
+            await _deny(ws, 400, f"offer the subprotocol {PROTOCOL}")
+            return
+        tz = ws.query_params.get("tz") or DEFAULT_ZONE
+        try:
+            zone = resolve_zone(tz)
+        except UnknownTimeZone:
+            await _deny(ws, 400, "tz must be an IANA time zone name")
+            return
+        creds = read_credentials(ws.headers, ws.cookies, settings.cookie_name)
+        if creds.via == "cookie" and not origin_allowed(ws.headers.get("origin"), settings):
+            await _deny(ws, 403, "cookie authentication from this Origin is not allowed")
+            return
+        principal = await services.sessions.authenticate(creds.token)
+        if principal is None:
+            await _deny(ws, 401, "authentication required")
+            return
+        if hub.stopping:
+            await _deny(ws, 503, "server shutting down")
+            return
+        if not hub.admit(principal.user_id):
+            await _deny(ws, 429, "too many connections for this user")
+            return
+        try:
+            await send({"type": "websocket.accept", "subprotocol": PROTOCOL})
+            conn = Connection(
+                send=send,
+                user=principal.user,
+                session_id=principal.session_id,
+                zone=zone,
+                zone_name=tz,
+                requested_room=ws.query_params.get("room"),
+                rate_per_second=settings.rate_per_second,
+                rate_burst=settings.rate_burst,
+                max_frames=settings.send_buffer_max_frames,
+                max_bytes=settings.send_buffer_max_bytes,
+                on_closing=hub.on_closing,
+            )
+            await self._serve(hub, conn, receive)
+        finally:
+            hub.release_slot(principal.user_id)
+
+    async def _serve(self, hub: Hub, conn: Connection, receive: Receive) -> None:
+        conn.reader = asyncio.current_task()
+        dispatcher = self._dispatcher(hub)
+        try:
+            try:
+                await open_connection(hub, conn)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("opening %r", conn)
+                conn.request_close(1011, "internal error")
+            await self._read(conn, dispatcher, receive)
+        finally:
+            hub.unregister(conn)
+            await conn.wait_closed()
+
+    @staticmethod
+    async def _read(conn: Connection, dispatcher: Dispatcher, receive: Receive) -> None:
+        handle = dispatcher.handle
+        while True:
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if conn.state is not ConnState.OPEN and task is not None and task.uncancel() == 0:
+                    return  # the server closed this connection (see Connection._close)
+                raise
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                handle(conn, text if text is not None else message.get("bytes") or b"")
+            elif kind == "websocket.disconnect":
+                return
