@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,21 +270,6 @@ class PostgresServer:
         """``DROP DATABASE IF EXISTS name WITH (FORCE)`` (closes leftover connections)."""
         _check_identifier(name)
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until the server accepts connections (``pg_isready``)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = subprocess.run(
-                [str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True,
-                check=False,
-            )
-            if result.returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("PostgreSQL is not accepting connections")
-            time.sleep(0.05)
 
 
 def _check_identifier(name: str) -> None:
