@@ -54,7 +54,12 @@ class Results:
     def __init__(self, records: Sequence[Record]) -> None:
         self.groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
         self.discarded: list[Record] = []
+        from bench.run import is_valid
+
         for r in records:
+            if "server_us_per_delivery" in r:
+                r["valid"] = is_valid(r)
+                r["loadgen_util"] = r["loadgen_cpu_us"] / 1e6 / max(r["t_end"] - r["t_start"], 1e-9)
             if r.get("valid") is False:
                 self.discarded.append(r)
                 continue
@@ -234,8 +239,10 @@ def write_report(
 
     # fan-out
     w("## Fan-out saturation (one room, N clients, 10 senders)\n")
-    w("| N | server | delivered/s | server µs/delivery | loadgen µs/delivery | server CPU | runs |")
-    w("|---|---|---|---|---|---|---|")
+    w(
+        "| N | server | delivered/s | server µs/delivery | loadgen µs/delivery | server CPU | loadgen CPU | runs |"
+    )
+    w("|---|---|---|---|---|---|---|---|")
     for n in profile.fanout_n:
         for s in SERVERS:
             if not res.n("fanout", s, n):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from chatterbox import __version__
@@ -47,6 +48,27 @@ class Services:
     notifier: Notifier
     login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
     """Failed-login throttle (in memory: per process)."""
+
+
+def _mount_client(app: FastAPI) -> None:
+    """Serve the browser client: ``/`` (index.html), ``/css``, ``/js``, ``/favicon.svg``.
+
+    Explicit mounts rather than a catch-all ``/`` mount, which would answer 404 instead of 405
+    for a wrong method on an API path and shadow anything added later.
+    """
+    index = STATIC_DIR / "index.html"
+    favicon = STATIC_DIR / "favicon.svg"
+
+    async def client_index() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    async def client_favicon() -> FileResponse:
+        return FileResponse(favicon, media_type="image/svg+xml")
+
+    app.add_api_route("/", client_index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/favicon.svg", client_favicon, methods=["GET"], include_in_schema=False)
+    for sub in ("css", "js"):
+        app.mount(f"/{sub}", StaticFiles(directory=STATIC_DIR / sub), name=f"client-{sub}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount(
             "/docs/protocol", StaticFiles(directory=docs_dir, html=True), name="protocol-docs"
         )
+    _mount_client(app)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)

@@ -29,6 +29,10 @@ class InProcessBroker:
 
     async def publish(self, envelope: Envelope) -> None:
         """Call every handler with ``envelope`` (dropped once closed)."""
+        self.deliver(envelope)
+
+    def deliver(self, envelope: Envelope) -> None:
+        """The synchronous form of :meth:`publish`."""
         if self._closed:
             return
         for handler in self._handlers:

@@ -31,7 +31,6 @@ from chatterbox.domain.typing_state import TypingTracker
 from chatterbox.metrics import Metrics
 from chatterbox.realtime import frames
 from chatterbox.realtime.connection import Connection
-from chatterbox.realtime.sender import finish_coroutine
 from chatterbox.realtime.sequencer import Sequencer
 from chatterbox.realtime.state import ConnState
 from chatterbox.service.directory import UserDirectory
@@ -214,13 +213,11 @@ class Hub:
     # -- publishing ------------------------------------------------------------------------------
 
     def emit(self, envelope: Envelope) -> None:
-        """Publish without awaiting when the broker does not suspend (in process: never)."""
-        coro = self.broker.publish(envelope)
-        try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return
-        self.spawn(finish_coroutine(coro, yielded))
+        """Publish from synchronous code: at once in process, else from a task."""
+        if isinstance(self.broker, InProcessBroker):
+            self.broker.deliver(envelope)
+        else:
+            self.spawn(self.broker.publish(envelope))
 
     async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
         """Notifier: a committed durable event; serialize once and publish."""

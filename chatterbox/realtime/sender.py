@@ -6,9 +6,10 @@ the peer reads. :meth:`Sender.push` therefore runs the ``send`` coroutine by han
 
 * it finishes in that step (the normal case): the frame is in the transport, nothing was awaited,
   no task was woken — the broadcaster moves on to the next recipient;
-* it suspends (the socket is paused): a drain task takes the suspended coroutine over and, after
-  it, every frame queued meanwhile in the :class:`~chatterbox.realtime.outbox.Outbox`; when the
-  outbox is drained, writes are direct again;
+* it suspends (the socket is paused): uvicorn suspends *before* writing anything (it waits for
+  its ``writable`` event), so the suspended coroutine is closed unfinished and the frame goes to
+  the head of the :class:`~chatterbox.realtime.outbox.Outbox`; a drain task then sends the queued
+  frames with ordinary awaits; when the outbox is empty, writes are direct again;
 * the outbox would overflow: the connection's ``on_overflow`` callback runs (close 4008).
 
 A socket that raises (client gone) calls ``on_error`` once; the exception never reaches the
@@ -24,32 +25,12 @@ from typing import Any, cast
 
 from chatterbox.realtime.outbox import Message, Outbox
 
-__all__ = ["AsgiSend", "Sender", "finish_coroutine"]
+__all__ = ["AsgiSend", "Sender"]
 
 AsgiSend = Callable[[Message], Awaitable[None]]
 """The ASGI ``send`` callable."""
 
 _log = logging.getLogger(__name__)
-
-
-async def finish_coroutine(coro: Coroutine[Any, Any, Any], yielded: Any) -> None:
-    """Run a coroutine that was stepped by hand and suspended on ``yielded`` to its end."""
-    while True:
-        if yielded is None:
-            await asyncio.sleep(0)
-        else:
-            try:
-                await yielded
-            except asyncio.CancelledError:
-                if not yielded.done():  # this task was cancelled: stop the inner coroutine too
-                    coro.close()
-                    raise
-            except BaseException:  # noqa: S110 - the inner coroutine sees it through .result()
-                pass
-        try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return
 
 
 class Sender:
@@ -99,17 +80,18 @@ class Sender:
             return
         coro = cast(Coroutine[Any, Any, None], self._send(message))
         try:
-            yielded = coro.send(None)
+            coro.send(None)
         except StopIteration:
             return
         except Exception as exc:  # the client is gone, or the socket is closing
             self._fail(exc)
             return
-        self._draining = asyncio.get_running_loop().create_task(self._drain(coro, yielded))
+        coro.close()  # paused before writing anything: abandon this attempt, queue the frame
+        self.outbox.push(message, size)
+        self._draining = asyncio.get_running_loop().create_task(self._drain())
 
-    async def _drain(self, coro: Coroutine[Any, Any, Any], yielded: Any) -> None:
+    async def _drain(self) -> None:
         try:
-            await finish_coroutine(coro, yielded)
             while self.outbox and not self.closed:
                 await self._send(self.outbox.pop())
         except asyncio.CancelledError:

@@ -22,6 +22,9 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -
     env = FAST_ENV | {
         "CHATTERBOX_SEND_BUFFER_MAX_BYTES": "262144",
         "CHATTERBOX_SEND_BUFFER_MAX_FRAMES": "256",
+        # Long enough that the keepalive (a reader that stopped reading cannot answer pings)
+        # does not drop the slow reader before its send buffer overflows.
+        "CHATTERBOX_HEARTBEAT_INTERVAL_MS": "60000",
     }
     server = LiveServer(tmp_path, env=env).start()
     try:
@@ -33,28 +36,26 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -
         sock.connect((server.host, server.port))
         s = await open_ws(server, slow, sock=sock, max_queue=1)
         try:
-            body = "x" * 4000  # 2000 x 4 KB: more than the kernel and transport buffers hold
-            total = 2000
+            body = "x" * 4000
             loop = asyncio.get_running_loop()
+            sent = 0
+
+            def overflowed() -> bool:
+                return "slow consumer" in server.log_path.read_text()
 
             async def bob_reads() -> float:
                 got = 0
-                while got < total:
+                while got < sent or not overflowed():
                     frame = await b.recv(timeout=20)
                     got += frame["type"] == "message.created" and frame["room_id"] == room
                 return loop.time()
 
-            async def slow_reads() -> int | None:
-                # Read nothing until the server reports the overflow, then read everything: the
-                # close frame queued behind the backlog must then arrive, with 4008.
-                while "slow consumer" not in server.log_path.read_text():
-                    await asyncio.sleep(0.05)
-                return await s.wait_closed(timeout=20)
-
             reader = asyncio.create_task(bob_reads())
-            slow_reader = asyncio.create_task(slow_reads())
             t0 = loop.time()
-            for _ in range(total // 100):  # paced in chunks, so that bob's reader keeps up
+            # Send 4 KB messages in paced chunks (so that bob's reader keeps up) until the slow
+            # reader's buffers (kernel, transport, then the bounded outbox) overflow.
+            while not overflowed():
+                assert sent < 4000, "the slow consumer was never dropped"
                 ids = [
                     await a.send(
                         {
@@ -68,11 +69,14 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -
                 ]
                 for cid in ids:
                     assert (await a.answer(cid, timeout=20))["type"] == "ack"
+                sent += 100
             acked = loop.time()
-            done = await reader
+            # The slow reader now reads everything: the close frame behind the backlog arrives.
+            closed = await s.wait_closed(timeout=30)
+            done = await asyncio.wait_for(reader, 20)
             assert done - acked < 3.0  # bob was never held back by the slow reader
-            assert done - t0 < 30
-            assert await slow_reader == 4008
+            assert done - t0 < 40
+            assert closed == 4008
         finally:
             for client in (a, b, s):
                 await client.close()

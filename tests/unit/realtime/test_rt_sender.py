@@ -61,11 +61,11 @@ async def test_writes_directly_without_a_task() -> None:
 
 async def test_queues_behind_a_paused_socket_then_drains_in_order() -> None:
     sock = FakeSocket()
-    sender, events = make(sock)
+    sender, events = make(sock, frames=4)
     sock.writable.clear()
-    for i in range(4):  # the first one is the suspended write, three queue
+    for i in range(4):  # the first attempt is abandoned unwritten: all four queue
         sender.push(msg(f"m{i}"), 2)
-    assert sender.paused and sock.written == [] and len(sender.outbox) == 3
+    assert sender.paused and sock.written == [] and len(sender.outbox) == 4
     sock.writable.set()
     await sender.wait_drained()
     assert sock.written == ["m0", "m1", "m2", "m3"] and not sender.paused and events == []
