@@ -63,6 +63,7 @@ docs: generate  ## Render the protocol docs (served at /docs/protocol/)
 
 test: setup system-deps lint check-generated check-asyncapi  ## Everything: lint, drift check, AsyncAPI check, all tests
 	node --test tools/test/
+	$(PY) bench/run.py --smoke
 	$(PY) -m pytest -q
 
 test-unit: $(PY_STAMP)
@@ -78,7 +79,7 @@ clean:  ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) tools/node_modules build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 .PHONY: bench bench-smoke
-bench: setup  ## Full benchmark (~25 min): rewrites docs/benchmarks.md and docs/bench/*.png
+bench: setup  ## Full benchmark (~35 min; first run also seeds ~2.5 min): rewrites docs/benchmarks.md and docs/bench/*.png
 	$(PY) bench/run.py
 bench-smoke: setup  ## Benchmark harness check (seconds, tiny N, every server)
 	$(PY) bench/run.py --smoke

@@ -251,7 +251,8 @@ def write_report(
                 f"| {n} | {LABELS[s]} | {_fmt(res.med('fanout', s, n, 'delivered_per_s'))} | "
                 f"{_fmt(res.med('fanout', s, n, 'server_us_per_delivery'), 2)} | "
                 f"{_fmt(res.med('fanout', s, n, 'loadgen_us_per_delivery'), 2)} | "
-                f"{_fmt(100 * res.med('fanout', s, n, 'server_util'), 0)}% | {res.n('fanout', s, n)} |"
+                f"{_fmt(100 * res.med('fanout', s, n, 'server_util'), 0)}% | "
+                f"{_fmt(100 * res.med('fanout', s, n, 'loadgen_util'), 0)}% | {res.n('fanout', s, n)} |"
             )
     w("")
     w("Ratios (targets from issue 7):\n")
