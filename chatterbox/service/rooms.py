@@ -41,6 +41,7 @@ from chatterbox.service.errors import (
 )
 from chatterbox.service.notifier import Notifier
 from chatterbox.service.views import (
+    UNREAD_CAP,
     InvalidCursor,
     decode_cursor,
     history_page_view,
@@ -171,7 +172,9 @@ class RoomService:
 
     async def _view(self, room: RoomRecord, role: Role, user_id: str) -> JSON:
         seen = await self._store.get_receipt(room.id, user_id, "seen")
-        unread = await self._store.unread_count(room.id, user_id, 0 if seen is None else seen.seq)
+        unread = await self._store.unread_count(
+            room.id, user_id, 0 if seen is None else seen.seq, cap=UNREAD_CAP
+        )
         dm_user = None
         if room.kind == "dm":
             peer = room.dm_peer(user_id)

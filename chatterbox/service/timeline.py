@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from chatterbox.service.directory import UserDirectory
 from chatterbox.service.messaging import CommandError
 from chatterbox.service.views import (
+    UNREAD_CAP,
     InvalidCursor,
     decode_cursor,
     history_page_view,
@@ -70,7 +71,7 @@ class Timeline:
         for r in rooms:
             seen = await self._store.get_receipt(r.room.id, user.id, "seen")
             unread = await self._store.unread_count(
-                r.room.id, user.id, 0 if seen is None else seen.seq
+                r.room.id, user.id, 0 if seen is None else seen.seq, cap=UNREAD_CAP
             )
             peer_id = r.room.dm_peer(user.id)
             out.append(

@@ -20,6 +20,7 @@ from chatterbox.store.records import (
 )
 
 __all__ = [
+    "UNREAD_CAP",
     "InvalidCursor",
     "decode_cursor",
     "encode_cursor",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+
+UNREAD_CAP = 1000
+"""Unread counts stop at this value (clients show "999+"), so joining never scans a whole room."""
 
 
 class InvalidCursor(ValueError):

@@ -62,8 +62,9 @@ class Room(BaseModel):
     unread_count: Annotated[
         StrictInt,
         Field(
-            description="Messages by others after the receiving user's `seen` marker (deleted ones excluded).",
+            description='Messages by others after the receiving user\'s `seen` marker (deleted ones excluded), counted up to 1000: a client shows 1000 as "999+".',
             ge=0,
+            le=1000,
         ),
     ]
     dm_user: Annotated[
