@@ -31,8 +31,8 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 setup: $(PY_STAMP) $(NODE_STAMP)  ## Create the virtualenv and install Python and Node dependencies
 
-system-deps:  ## Install the Debian packages the tests use (Chromium), when missing
-	tools/ensure-system-deps.sh chromium fonts-noto-color-emoji
+system-deps:  ## Install the Debian packages the tests use (Chromium, Redis, PostgreSQL, nginx), when missing
+	tools/ensure-system-deps.sh chromium fonts-noto-color-emoji redis-server postgresql nginx
 
 run: $(PY_STAMP)  ## Set up, migrate and serve on http://127.0.0.1:8000 (SQLite in ./data)
 	$(BIN)/chatterbox migrate

@@ -14,24 +14,43 @@ def _serve(args: argparse.Namespace) -> int:
 
     from chatterbox.config import get_settings
     from chatterbox.logging import configure_logging, logging_config
-    from chatterbox.server import uvicorn_options
+    from chatterbox.server import ChatterboxServer, run_workers, uvicorn_options
 
     settings = get_settings()
+    workers = args.workers or 1
+    if workers > 1 and not settings.redis_url:
+        print(
+            "error: --workers > 1 needs CHATTERBOX_REDIS_URL (without Redis, events reach only "
+            "the clients of the process that produced them); see docs/deploy.md",
+            file=sys.stderr,
+        )
+        return 2
+    if workers > 1 and args.reload:
+        print("error: --reload and --workers are exclusive", file=sys.stderr)
+        return 2
     options = uvicorn_options(settings)
     if args.log_level:
         options["log_level"] = args.log_level
     configure_logging(options["log_level"])
     options["log_config"] = logging_config(options["log_level"])
     options["access_log"] = False  # chatterbox.access logs each request, with its route
-    uvicorn.run(
-        "chatterbox.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        reload=args.reload,
-        workers=args.workers,
-        **options,
+    if args.reload:
+        uvicorn.run(
+            "chatterbox.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            reload=True,
+            **options,
+        )
+        return 0
+    config = uvicorn.Config(
+        "chatterbox.app:create_app", factory=True, host=args.host, port=args.port, **options
     )
+    if workers > 1:
+        run_workers(config, workers)
+    else:
+        ChatterboxServer(config).run()
     return 0
 
 
@@ -97,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
-    serve.add_argument("--workers", type=int, default=None, help="worker processes")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the port (needs CHATTERBOX_REDIS_URL when > 1)",
+    )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)
 

@@ -17,8 +17,10 @@ from chatterbox.api.access_log import AccessLogMiddleware
 from chatterbox.api.errors import install_error_handlers
 from chatterbox.api.security_headers import SecurityHeadersMiddleware
 from chatterbox.auth.login_limiter import LoginLimiter
+from chatterbox.broker import Broker, InProcessBroker
 from chatterbox.config import Settings, get_settings
 from chatterbox.metrics import Metrics
+from chatterbox.server import DRAIN_HOOKS
 from chatterbox.service.directory import UserDirectory
 from chatterbox.service.notifier import Notifier
 from chatterbox.service.sessions import SessionAuthenticator
@@ -76,6 +78,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
 
+    def _broker() -> Broker:
+        """Redis pub/sub when ``redis_url`` is set, else in process."""
+        if settings.redis_url:
+            from chatterbox.broker.redis import RedisBroker
+
+            return RedisBroker(
+                settings.redis_url,
+                prefix=settings.redis_prefix,
+                reconnect_max_s=settings.redis_reconnect_max_ms / 1000,
+            )
+        return InProcessBroker()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from chatterbox.realtime.hub import Hub
@@ -87,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await store.ensure_default_room(DEFAULT_ROOM_ID, "general")
         users = UserDirectory(store)
-        hub = Hub(store=store, settings=settings, metrics=metrics, users=users)
+        hub = Hub(store=store, settings=settings, metrics=metrics, users=users, broker=_broker())
         app.state.hub = hub
         app.state.services = Services(
             settings=settings,
@@ -98,10 +112,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             notifier=hub,
         )
         await hub.start()
-        log.info("chatterbox %s ready (%s)", __version__, settings.env)
+        DRAIN_HOOKS.append(hub.drain)
+        log.info(
+            "chatterbox %s ready (%s, broker: %s)",
+            __version__,
+            settings.env,
+            type(hub.broker).__name__,
+        )
         try:
             yield
         finally:
+            DRAIN_HOOKS.remove(hub.drain)
             await hub.stop()
             await store.close()
 

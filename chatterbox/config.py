@@ -34,7 +34,22 @@ class Settings(BaseSettings):
     """SQLite ``synchronous`` in WAL mode: NORMAL (fast; a power cut may lose the last commits,
     never corrupts) or FULL (each commit durable on disk)."""
     redis_url: str | None = None
-    """Redis for fan-out between processes; None = in-process broker (one process)."""
+    """Redis for fan-out between processes (``redis://host:6379/0``); None = in-process broker
+    (one process). Every process of one deployment must use the same Redis and ``redis_prefix``."""
+    redis_prefix: str = Field(default="chatterbox", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """Namespace of this deployment's Redis keys and pub/sub channel (several deployments, or
+    test runs, may share one Redis)."""
+    redis_reconnect_max_ms: int = Field(default=5_000, ge=50)
+    """Longest wait between two attempts to reconnect to Redis (exponential backoff from 50 ms)."""
+    process_ttl_ms: int = Field(default=15_000, ge=300)
+    """With Redis: a process that stops refreshing its heartbeat key (every third of this) for
+    this long is considered dead; its users' presence and connection slots are released."""
+    gap_timeout_ms: int = Field(default=500, ge=10)
+    """How long an out-of-order durable event waits for the missing ones before the hub reads
+    them from the database."""
+    drain_timeout_s: float = Field(default=10.0, ge=0)
+    """On shutdown, how long in-flight commands may take to commit after connections are told
+    to reconnect elsewhere."""
     allowed_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
     """Origins allowed to open a WebSocket with a session cookie (cross-site WebSocket hijacking)."""
     cookie_name: str = "chatterbox_session"

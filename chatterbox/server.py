@@ -10,15 +10,88 @@
 * ``ws_max_queue=16``: inbound frames a connection may have queued before uvicorn stops reading
   its socket (TCP backpressure on a flooding client).
 * ``timeout_graceful_shutdown``: in-flight requests get 10 s to finish on SIGTERM.
+
+Graceful shutdown (drain), for ``chatterbox serve``: :class:`ChatterboxServer` first stops
+listening, then runs the :data:`DRAIN_HOOKS` (the hub: refuse upgrades with 503, close every
+WebSocket with **1001** so that clients reconnect — through the load balancer, to another process —
+and resume, let in-flight commands commit), and only then lets uvicorn shut down (which would
+otherwise close open WebSockets with 1012). :func:`run_workers` is ``serve --workers N``: N such
+servers in child processes sharing one listening socket (requires Redis for fan-out).
 """
 
 from __future__ import annotations
 
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import uvicorn
+from uvicorn._subprocess import get_subprocess
 
 from chatterbox.config import Settings
 
-__all__ = ["uvicorn_options"]
+__all__ = ["DRAIN_HOOKS", "ChatterboxServer", "run_workers", "uvicorn_options"]
+
+DRAIN_HOOKS: list[Callable[[], Awaitable[None]]] = []
+"""Coroutines run when the server starts shutting down, after it stopped listening (the app's
+lifespan registers the hub's ``drain``)."""
+
+_log = logging.getLogger("chatterbox.server")
+
+
+class ChatterboxServer(uvicorn.Server):
+    """uvicorn's server with a drain step before its shutdown (module docstring)."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop listening, drain, then uvicorn's shutdown (connections, lifespan)."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for hook in list(DRAIN_HOOKS):
+            try:
+                await hook()
+            except Exception:
+                _log.exception("drain hook failed")
+        await super().shutdown(sockets)
+
+
+def run_workers(config: uvicorn.Config, workers: int) -> None:
+    """Run ``workers`` :class:`ChatterboxServer` processes on one listening socket; replace a
+    worker that dies; on SIGTERM/SIGINT, stop them all (each drains) and return."""
+    sock = config.bind_socket()
+    stop = threading.Event()
+
+    def start() -> Any:
+        process = get_subprocess(config, ChatterboxServer(config).run, [sock])
+        process.start()
+        return process
+
+    def on_signal(signum: int, frame: object) -> None:
+        del signum, frame
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stop.wait(0.5):
+            for i, process in enumerate(processes):
+                if not process.is_alive():
+                    _log.warning(
+                        "worker %s exited (%s): starting another", process.pid, process.exitcode
+                    )
+                    processes[i] = start()
+    finally:
+        for process in processes:
+            process.terminate()  # SIGTERM: the worker drains
+        for process in processes:
+            process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

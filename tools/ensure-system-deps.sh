@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when missing (we run as root on CI).
-# Usage: tools/ensure-system-deps.sh chromium [redis-server postgresql ...]
+# Usage: tools/ensure-system-deps.sh chromium [redis-server postgresql nginx ...]
 set -euo pipefail
 declare -A probe=(
   [chromium]=/usr/bin/chromium
   [redis-server]=/usr/bin/redis-server
   [postgresql]=/usr/lib/postgresql
   [nodejs]=/usr/bin/node
+  [nginx]=/usr/sbin/nginx
 )
 missing=()
 for pkg in "$@"; do

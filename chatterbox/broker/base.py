@@ -8,15 +8,18 @@ they were published; the hub restores per-room ``seq`` order across publishers i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-__all__ = ["Broker", "Envelope", "EnvelopeKind", "Handler"]
+__all__ = ["Broker", "Envelope", "EnvelopeKind", "Handler", "ReconnectHandler"]
 
-EnvelopeKind = Literal["event", "room", "presence"]
+EnvelopeKind = Literal["event", "room", "presence", "membership", "close"]
 """``event``: a durable room event (has ``seq``); ``room``: an ephemeral frame for a room's
-readers (typing, receipts); ``presence``: a user's presence, for everyone sharing a room."""
+readers (typing, receipts); ``presence``: a user's presence, for everyone sharing a room;
+``membership``: a user joined (``detail`` ``joined``) or left (``left``) a room, so that their
+connections on every process (un)subscribe; ``close``: close the connections of the sessions in
+``rooms`` with code ``seq`` and reason ``text`` (logout, revocation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,16 @@ class Envelope:
     detail: str | None = None
     """``event``: the frame type; ``event`` ``member.joined``: also the role after ``:``."""
     rooms: tuple[str, ...] = ()
-    """``presence``: the rooms of the user (recipients are their readers)."""
+    """``presence``: the rooms of the user (recipients are their readers); ``close``: the
+    session ids."""
 
 
 Handler = Callable[[Envelope], None]
 """What a subscriber provides: called once per envelope, must not block."""
+
+ReconnectHandler = Callable[[], Awaitable[None]]
+"""Called after the broker re-subscribed following a loss of its connection (envelopes may have
+been missed meanwhile: the hub catches up its rooms from the store)."""
 
 
 class Broker(Protocol):
@@ -53,6 +61,19 @@ class Broker(Protocol):
 
     async def publish(self, envelope: Envelope) -> None:
         """Deliver ``envelope`` to every subscribed process, this one included."""
+        ...
+
+    def publish_nowait(self, envelope: Envelope) -> None:
+        """:meth:`publish` without suspending: this process's handlers run before it returns;
+        other processes get it in publication order, as soon as the connection allows."""
+        ...
+
+    def publish_remote(self, envelope: Envelope) -> None:
+        """Deliver ``envelope`` to the *other* processes only (the caller already applied it)."""
+        ...
+
+    def on_reconnect(self, handler: ReconnectHandler) -> None:
+        """Register a callback run after the subscription was lost and re-established."""
         ...
 
     async def start(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chatterbox.broker.base import Envelope, Handler
+from chatterbox.broker.base import Envelope, Handler, ReconnectHandler
 
 __all__ = ["InProcessBroker"]
 
@@ -30,6 +30,16 @@ class InProcessBroker:
     async def publish(self, envelope: Envelope) -> None:
         """Call every handler with ``envelope`` (dropped once closed)."""
         self.deliver(envelope)
+
+    def publish_nowait(self, envelope: Envelope) -> None:
+        """Same as :meth:`publish` (it never suspends)."""
+        self.deliver(envelope)
+
+    def publish_remote(self, envelope: Envelope) -> None:
+        """No other process: nothing to do."""
+
+    def on_reconnect(self, handler: ReconnectHandler) -> None:
+        """Never disconnected: the handler is never called."""
 
     def deliver(self, envelope: Envelope) -> None:
         """The synchronous form of :meth:`publish`."""

@@ -6,8 +6,14 @@ extension, via Starlette's ``send_denial_response``), never an accept followed b
 * 400 — ``chatterbox.v1`` not offered, or ``tz`` is not an IANA zone;
 * 401 — no credentials, or invalid / revoked / expired ones;
 * 403 — cookie authentication from an ``Origin`` outside ``allowed_origins`` (or none);
-* 429 — the user already has ``max_connections_per_user`` connections;
-* 503 — the server is shutting down.
+* 429 — the user already has ``max_connections_per_user`` connections (with Redis: across every
+  process of the deployment; without, or while Redis is unreachable: on this process);
+* 503 — the server is draining (shutting down).
+
+A connection's handler returns only after its in-flight commands have finished (at most
+``drain_timeout_s``), so that uvicorn's graceful shutdown, which waits for handlers, also waits
+for their commits. ``chatterbox serve`` drains the hub (:meth:`Hub.drain`: 503, close 1001) before
+uvicorn's own shutdown, which would close open WebSockets with 1012.
 
 Credentials: the ``Authorization: Bearer`` header alone when present, else the session cookie
 (:func:`chatterbox.api.deps.read_credentials`, the same rules as REST).
@@ -85,6 +91,11 @@ class WebSocketEndpoint:
         if not hub.admit(principal.user_id):
             await _deny(ws, 429, "too many connections for this user")
             return
+        counted = await hub.admit_cluster(principal.user_id)
+        if counted is False:
+            hub.release_slot(principal.user_id)
+            await _deny(ws, 429, "too many connections for this user")
+            return
         try:
             await send({"type": "websocket.accept", "subprotocol": PROTOCOL})
             conn = Connection(
@@ -102,7 +113,7 @@ class WebSocketEndpoint:
             )
             await self._serve(hub, conn, receive)
         finally:
-            hub.release_slot(principal.user_id)
+            hub.release_slot(principal.user_id, cluster=bool(counted))
 
     async def _serve(self, hub: Hub, conn: Connection, receive: Receive) -> None:
         conn.reader = asyncio.current_task()
@@ -118,6 +129,8 @@ class WebSocketEndpoint:
             await self._read(conn, dispatcher, receive)
         finally:
             hub.unregister(conn)
+            if conn.tasks:  # finish in-flight commands (their commits) before returning
+                await asyncio.wait(list(conn.tasks), timeout=hub.settings.drain_timeout_s)
             await conn.wait_closed()
 
     @staticmethod

@@ -11,6 +11,12 @@ then nothing more from that room.
 Also here: typing (:class:`TypingTracker`), presence (:class:`PresenceTracker`, with its grace
 period), receipt coalescing (:class:`ReceiptCoalescer`), all driven by one loop timer; and the
 :class:`~chatterbox.service.notifier.Notifier` methods the REST API calls.
+
+With several processes (:class:`~chatterbox.broker.redis.RedisBroker`), membership changes and
+session closes also go to the other processes through the broker; presence and the per-user
+connection cap go through :class:`~chatterbox.broker.cluster.RedisCluster` (global status, dead
+processes reaped); after the broker lost its subscription the hub catches up every room it serves
+from the store (:meth:`Hub.catch_up`). See ``docs/architecture.md`` ("Scale-out").
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import orjson
 
 from chatterbox.broker import Broker, Envelope, InProcessBroker
+from chatterbox.broker.cluster import LocalState, PresenceUpdate, RedisCluster
 from chatterbox.config import Settings
 from chatterbox.domain import clock, permissions
 from chatterbox.domain.presence import PresenceChange, PresenceTracker
@@ -40,10 +47,13 @@ from chatterbox.service.timeline import Timeline
 from chatterbox.service.views import user_view
 from chatterbox.store.base import Store
 
-__all__ = ["GAP_TIMEOUT_MS", "Hub"]
+__all__ = ["CATCH_UP_PAGE", "GAP_TIMEOUT_MS", "Hub"]
 
 GAP_TIMEOUT_MS = 500
-"""How long an out-of-order event waits for the missing ones before they are read from the store."""
+"""Default of ``Settings.gap_timeout_ms``: how long an out-of-order event waits for the missing
+ones before they are read from the store."""
+CATCH_UP_PAGE = 500
+"""Events read per query when catching up a room after the broker reconnected."""
 
 _log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -73,7 +83,7 @@ class Hub:
         """Receipt use case."""
         self.timeline = Timeline(store=store, users=users)
         """History, hello snapshot, replay."""
-        self.sequencer: Sequencer[Envelope] = Sequencer(GAP_TIMEOUT_MS)
+        self.sequencer: Sequencer[Envelope] = Sequencer(settings.gap_timeout_ms)
         """Per-room order of durable events."""
         self.typing = TypingTracker(settings.typing_timeout_ms)
         """Who is typing where."""
@@ -96,19 +106,53 @@ class Hub:
         self._timer_due: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        self.cluster: RedisCluster | None = None
+        """Shared presence and connection slots (with the Redis broker), else None."""
+        self._global: dict[str, tuple[JSON, tuple[str, ...]]] = {}
+        """With a cluster: the last announced presence of each user, and their rooms."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to the broker."""
+        """Subscribe to the broker (and, with Redis, join the cluster)."""
         self.broker.subscribe(self.on_envelope)
+        self.broker.on_reconnect(self.catch_up)
         await self.broker.start()
+        from chatterbox.broker.redis import RedisBroker
+
+        if isinstance(self.broker, RedisBroker):
+            self.cluster = RedisCluster(
+                self.broker.client,
+                origin=self.broker.origin,
+                prefix=self.settings.redis_prefix,
+                ttl_ms=self.settings.process_ttl_ms,
+                cap=self.settings.max_connections_per_user,
+                announce=self._emit_presence,
+                local_state=self._local_state,
+                now_ms=clock.now_ms,
+            )
+            await self.cluster.start()
+            await self._load_presence()
+
+    def begin_drain(self) -> None:
+        """Refuse new upgrades (503) from now on."""
+        self._stopping = True
+
+    async def drain(self) -> None:
+        """Stop admitting (503), close every connection with 1001 so that clients reconnect to
+        another process and resume, and let in-flight commands finish (``drain_timeout_s``)."""
+        self._stopping = True
+        conns = list(self.connections)
+        waits: list[asyncio.Future[Any]] = [t for c in conns for t in c.tasks]
+        for conn in conns:
+            conn.request_close(1001, "server draining: reconnect")
+        waits.extend(asyncio.ensure_future(c.wait_closed()) for c in conns)
+        if waits:
+            await asyncio.wait(waits, timeout=self.settings.drain_timeout_s)
 
     async def stop(self) -> None:
-        """Close every connection with 1001 (the client reconnects and resumes), stop timers."""
-        self._stopping = True
-        for conn in list(self.connections):
-            conn.request_close(1001, "server shutting down")
+        """Drain, wait for the connection handlers, stop timers, leave the cluster, disconnect."""
+        await self.drain()
         readers = [c.reader for c in self.connections if c.reader is not None]
         if readers:
             await asyncio.wait(readers, timeout=5)
@@ -116,6 +160,8 @@ class Hub:
             self._timer.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.broker.close()
 
     @property
@@ -133,20 +179,30 @@ class Hub:
     # -- admission and registry ------------------------------------------------------------------
 
     def admit(self, user_id: str) -> bool:
-        """Reserve a connection slot for the user; False when at the per-user cap (HTTP 429)."""
+        """Reserve a connection slot for the user on this process; False when at the per-user cap
+        (HTTP 429). With a cluster, also call :meth:`admit_cluster`."""
         used = self._slots.get(user_id, 0)
         if used >= self.settings.max_connections_per_user or self._stopping:
             return False
         self._slots[user_id] = used + 1
         return True
 
-    def release_slot(self, user_id: str) -> None:
-        """Give back a slot taken by :meth:`admit`."""
+    async def admit_cluster(self, user_id: str) -> bool | None:
+        """With a cluster: take a slot of the deployment-wide cap (True), refuse (False), or
+        None (no cluster, or Redis failed: the local cap alone applies, nothing to give back)."""
+        if self.cluster is None:
+            return None
+        return await self.cluster.admit(user_id)
+
+    def release_slot(self, user_id: str, *, cluster: bool = False) -> None:
+        """Give back a slot taken by :meth:`admit` (and one of :meth:`admit_cluster` if True)."""
         used = self._slots.get(user_id, 0) - 1
         if used > 0:
             self._slots[user_id] = used
         else:
             self._slots.pop(user_id, None)
+        if cluster and self.cluster is not None:
+            self.spawn(self.cluster.release(user_id))
 
     def register(self, conn: Connection) -> None:
         """Add a connecting connection (it receives membership changes about its user)."""
@@ -155,13 +211,30 @@ class Hub:
         self._seen_users.add(conn.user.id)
         self.metrics.connections.inc()
 
-    def subscribe(self, conn: Connection, room_id: str, access: Access, last_seq: int) -> None:
-        """Deliver ``room_id``'s events to ``conn`` (it may read the room: checked here)."""
+    def subscribe(
+        self,
+        conn: Connection,
+        room_id: str,
+        access: Access,
+        last_seq: int,
+        *,
+        snapshot: bool = False,
+    ) -> None:
+        """Deliver ``room_id``'s events to ``conn`` (it may read the room: checked here).
+
+        ``snapshot``: ``conn`` already has everything up to ``last_seq`` (``hello``); if nobody
+        else here reads the room, the sequencer may skip to it (events the live stream missed
+        while nobody here read the room would otherwise wait for a gap fill)."""
         if not permissions.can_read(access.kind or "private", access.role):
             return
         conn.rooms[room_id] = access
-        self.room_conns.setdefault(room_id, set()).add(conn)
+        conns = self.room_conns.setdefault(room_id, set())
+        alone = not conns
+        conns.add(conn)
         self.sequencer.seed(room_id, last_seq)
+        if snapshot and alone:
+            for env in self.sequencer.skip_to(room_id, last_seq + 1, clock.now_ms()):
+                self._fanout_event(env)
 
     def _unsubscribe(self, conn: Connection, room_id: str) -> bool:
         if conn.rooms.pop(room_id, None) is None:
@@ -193,6 +266,7 @@ class Hub:
         now = clock.now_ms()
         self._last_rooms[user_id] = rooms | self._rooms_of(user_id)
         self.presence.connection_closed(user_id, conn.id, now)
+
         for room_id, typer in self.typing.clear_user(user_id):
             self._emit_typing(room_id, typer, "stop")
         self._schedule()
@@ -213,11 +287,8 @@ class Hub:
     # -- publishing ------------------------------------------------------------------------------
 
     def emit(self, envelope: Envelope) -> None:
-        """Publish from synchronous code: at once in process, else from a task."""
-        if isinstance(self.broker, InProcessBroker):
-            self.broker.deliver(envelope)
-        else:
-            self.spawn(self.broker.publish(envelope))
+        """Publish from synchronous code (delivered here at once, elsewhere soon)."""
+        self.broker.publish_nowait(envelope)
 
     async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
         """Notifier: a committed durable event; serialize once and publish."""
@@ -242,7 +313,20 @@ class Hub:
         )
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:
-        """Notifier: (un)subscribe the user's connections; a leaver's get ``resync``."""
+        """Notifier: (un)subscribe the user's connections, on every process; a leaver's get
+        ``resync``."""
+        self.broker.publish_remote(
+            Envelope(
+                kind="membership",
+                text="",
+                room_id=room_id,
+                user_id=user_id,
+                detail="joined" if joined else "left",
+            )
+        )
+        await self._membership_changed(room_id, user_id, joined=joined)
+
+    async def _membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:
         conns = self.by_user.get(user_id)
         if not conns:
             return
@@ -261,8 +345,12 @@ class Hub:
                 self.subscribe(conn, room_id, access, room.last_seq)
 
     async def close_sessions(self, session_ids: Iterable[str], *, code: int, reason: str) -> None:
-        """Notifier: close the connections of these sessions (logout: 4001)."""
-        ids = set(session_ids)
+        """Notifier: close the connections of these sessions (logout: 4001), on every process."""
+        ids = tuple(session_ids)
+        self.broker.publish_remote(Envelope(kind="close", text=reason, seq=code, rooms=ids))
+        self._close_sessions(set(ids), code, reason)
+
+    def _close_sessions(self, ids: set[str], code: int, reason: str) -> None:
         for conn in list(self.connections):
             if conn.session_id in ids:
                 conn.request_close(code, reason)
@@ -280,8 +368,17 @@ class Hub:
                 self._schedule()
         elif envelope.kind == "room":
             self._fanout_room(envelope)
-        else:
+        elif envelope.kind == "presence":
             self._fanout_presence(envelope)
+        elif envelope.kind == "membership":
+            if envelope.room_id and envelope.user_id and envelope.user_id in self.by_user:
+                self.spawn(
+                    self._membership_changed(
+                        envelope.room_id, envelope.user_id, joined=envelope.detail == "joined"
+                    )
+                )
+        elif envelope.kind == "close":
+            self._close_sessions(set(envelope.rooms), envelope.seq, envelope.text)
 
     def _fanout_event(self, env: Envelope) -> None:
         room_id = env.room_id or ""
@@ -324,6 +421,10 @@ class Hub:
                 conn.deliver(message, size)
 
     def _fanout_presence(self, env: Envelope) -> None:
+        if self.cluster is not None and env.user_id is not None:
+            state = orjson.loads(env.text)
+            del state["type"]
+            self._global[env.user_id] = (state, env.rooms)
         targets: set[Connection] = set()
         for room_id in env.rooms:
             targets.update(self.room_conns.get(room_id, ()))
@@ -364,7 +465,7 @@ class Hub:
         """The connection is open: the user may come online."""
         change = self.presence.connection_opened(conn.user.id, conn.id, clock.now_ms())
         if change is not None:
-            self._emit_presence(change, self._rooms_of(conn.user.id))
+            self._presence_changed(change, self._rooms_of(conn.user.id))
 
     def set_presence(self, conn: Connection, status: str) -> str:
         """Apply ``presence.set``; returns the status now in force."""
@@ -375,17 +476,57 @@ class Hub:
             else self.presence.set_online(user_id)
         )
         if change is not None:
-            self._emit_presence(change, self._rooms_of(user_id))
+            self._presence_changed(change, self._rooms_of(user_id))
         return self.presence.status(user_id)
+
+    def _presence_changed(self, change: PresenceChange, rooms: Iterable[str]) -> None:
+        """This process's view of a user changed: announce it (one process), or let the cluster
+        merge it with the other processes' views and announce the global change, if any."""
+        if self.cluster is None:
+            self._emit_presence(change, rooms)
+            return
+        status = None if change.status == "offline" else change.status
+        self.cluster.submit(
+            PresenceUpdate(change.user_id, status, change.last_seen_ms, tuple(sorted(rooms)))
+        )
 
     def _emit_presence(self, change: PresenceChange, rooms: Iterable[str]) -> None:
         text = orjson.dumps(frames.presence(change)).decode()
         self.emit(Envelope(kind="presence", text=text, user_id=change.user_id, rooms=tuple(rooms)))
 
+    def _local_state(self) -> LocalState:
+        """This process's users and slots (for the cluster to register again)."""
+        updates = [
+            PresenceUpdate(u, self.presence.status(u), None, tuple(sorted(self._rooms_of(u))))
+            for u in self.by_user
+            if self.presence.status(u) != "offline"
+        ]
+        return LocalState(updates, dict(self._slots))
+
+    async def _load_presence(self) -> None:
+        """With a cluster: read every user's announced presence (at start and after a loss)."""
+        if self.cluster is None:
+            return
+        try:
+            snapshot = await self.cluster.snapshot()
+        except Exception as exc:
+            _log.warning("could not read the cluster's presence: %r", exc)
+            return
+        for user_id, (change, rooms) in snapshot.items():
+            state = frames.presence(change)
+            del state["type"]
+            self._global[user_id] = (state, rooms)
+
     def presence_states(self, user_ids: Iterable[str]) -> list[JSON]:
-        """``PresenceState`` of those users this process knows (others are offline, unknown)."""
+        """``PresenceState`` of those users this process (or, with a cluster, the deployment)
+        knows; others are offline, unknown."""
         out: list[JSON] = []
         for user_id in user_ids:
+            known = self._global.get(user_id)
+            local = self.presence.connection_count(user_id) > 0
+            if known is not None and not (local and known[0]["status"] == "offline"):
+                out.append(dict(known[0]))
+                continue
             if user_id not in self._seen_users:
                 continue
             state = frames.presence(self.presence.snapshot(user_id))
@@ -395,8 +536,9 @@ class Hub:
 
     def presence_for(self, rooms: frozenset[str]) -> list[JSON]:
         """Presence of the known users sharing at least one of ``rooms`` (for ``hello``)."""
-        users = sorted(u for u in self._seen_users if self._rooms_of(u) & rooms)
-        return self.presence_states(users)
+        users = {u for u in self._seen_users if self._rooms_of(u) & rooms}
+        users.update(u for u, (_, r) in self._global.items() if rooms.intersection(r))
+        return self.presence_states(sorted(users))
 
     def add_markers(self, markers: Iterable[Marker]) -> None:
         """Queue moved markers for the coalesced ``receipt`` broadcast."""
@@ -436,7 +578,7 @@ class Hub:
         for room_id, user_id in self.typing.expire(now):
             self._emit_typing(room_id, user_id, "stop")
         for change in self.presence.due(now):
-            self._emit_presence(change, self._last_rooms.get(change.user_id, frozenset()))
+            self._presence_changed(change, self._last_rooms.get(change.user_id, frozenset()))
         for room_id, markers in self.coalescer.due(now):
             frame = {
                 "type": "receipt",
@@ -464,3 +606,22 @@ class Hub:
             for env in self.sequencer.skip_to(room_id, first, clock.now_ms()):
                 self._fanout_event(env)
             self._schedule()
+
+    async def catch_up(self) -> None:
+        """Read from the store every event the live stream may have missed in the rooms this
+        process serves (the broker lost its subscription), and the cluster's presence."""
+        for room_id in list(self.room_conns):
+            after = self.sequencer.released(room_id)
+            try:
+                while True:
+                    events = await self.store.events_since(room_id, after, CATCH_UP_PAGE)
+                    if not events:
+                        break
+                    for _seq, frame in await self.timeline.event_frames(events):
+                        self.on_envelope(self._event_envelope(room_id, frame))
+                    after = max(after, events[-1].seq)
+                    if len(events) < CATCH_UP_PAGE:
+                        break
+            except Exception:
+                _log.exception("catching up %s after %d", room_id, after)
+        await self._load_presence()

@@ -43,7 +43,7 @@ async def open_connection(hub: Hub, conn: Connection) -> None:
     for r in readable:
         if conn.state is not ConnState.CONNECTING:
             return
-        hub.subscribe(conn, r.room.id, Access(r.role, r.room.kind), r.room.last_seq)
+        hub.subscribe(conn, r.room.id, Access(r.role, r.room.kind), r.room.last_seq, snapshot=True)
         snapshot[r.room.id] = r.room.last_seq
         conn.cursor[r.room.id] = r.room.last_seq
     hub.presence_opened(conn)

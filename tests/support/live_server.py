@@ -58,9 +58,10 @@ class LiveServer:
     def _cli(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "chatterbox", *args]
 
-    def start(self, timeout: float = 20.0) -> LiveServer:
-        """Migrate, start, and wait until ``/healthz`` answers."""
-        subprocess.run(self._cli("migrate"), env=self.env, cwd=ROOT, check=True, timeout=60)
+    def start(self, timeout: float = 20.0, *, migrate: bool = True) -> LiveServer:
+        """Migrate (unless told not to), start, and wait until ``/healthz`` answers."""
+        if migrate:
+            subprocess.run(self._cli("migrate"), env=self.env, cwd=ROOT, check=True, timeout=60)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self._cli("serve", "--host", self.host, "--port", str(self.port)),
@@ -95,6 +96,16 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def restart(self, *, down_for: float = 0.0, timeout: float = 20.0) -> LiveServer:
+        """Stop the process and start a new one on the same port with the same database.
+
+        ``down_for`` seconds pass between the two (clients see the server gone meanwhile).
+        """
+        self.stop()
+        if down_for:
+            time.sleep(down_for)
+        return self.start(timeout, migrate=False)
 
     def kill(self) -> None:
         """SIGKILL: no cleanup at all (crash tests)."""

@@ -1,4 +1,4 @@
-"""Operations endpoints: ``/readyz`` (the database answers) and ``/metrics`` (Prometheus)."""
+"""Operations endpoints: ``/readyz`` (the database answers, not draining) and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -25,10 +25,19 @@ _READY_TIMEOUT_S = 2.0
 @router.get(
     "/readyz",
     summary="Readiness",
-    responses={503: {"model": Status, "description": "The database does not answer"}},
+    responses={
+        503: {
+            "model": Status,
+            "description": "The database does not answer, or the process is draining",
+        }
+    },
 )
-async def readyz(services: ServicesDep) -> Status:
-    """Ready when the database answers a query within 2 s."""
+async def readyz(services: ServicesDep, request: Request) -> Status:
+    """Ready when the database answers a query within 2 s and the process is not draining
+    (shutting down: a load balancer should stop sending it new connections)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None and hub.stopping:
+        return JSONResponse({"status": "draining"}, status_code=503)  # type: ignore[return-value]
     try:
         await asyncio.wait_for(services.store.get_room(DEFAULT_ROOM_ID), _READY_TIMEOUT_S)
     except Exception:  # any failure means "not ready"

@@ -12,15 +12,18 @@ import pytest
 
 from tests.support.live_server import LiveServer
 
+from .conftest import Backend
 from .wsclient import WsClient, open_ws, register
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def strict_server(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """Default rate limits (10/s, burst 30)."""
-    server = LiveServer(tmp_path_factory.mktemp("fuzz")).start()
+    server = backend.server(tmp_path_factory.mktemp("fuzz")).start()
     try:
         yield server
     finally:

@@ -12,13 +12,15 @@ import pytest
 
 from tests.support.live_server import LiveServer
 
-from .conftest import FAST_ENV
+from .conftest import FAST_ENV, MakeServer
 from .wsclient import make_room, open_ws, register
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -> None:
+async def test_slow_consumer_is_closed_4008_and_others_keep_up(
+    tmp_path: Path, make_server: MakeServer
+) -> None:
     env = FAST_ENV | {
         "CHATTERBOX_SEND_BUFFER_MAX_BYTES": "262144",
         "CHATTERBOX_SEND_BUFFER_MAX_FRAMES": "256",
@@ -26,7 +28,7 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -
         # does not drop the slow reader before its send buffer overflows.
         "CHATTERBOX_HEARTBEAT_INTERVAL_MS": "60000",
     }
-    server = LiveServer(tmp_path, env=env).start()
+    server = make_server(tmp_path, env).start()
     try:
         alice, bob, slow = register(server), register(server), register(server)
         room = make_room(server, alice, bob, slow)
@@ -84,8 +86,10 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(tmp_path: Path) -
         server.stop()
 
 
-async def test_kill_9_mid_load_loses_no_acked_message(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path, env=FAST_ENV).start()
+async def test_kill_9_mid_load_loses_no_acked_message(
+    tmp_path: Path, make_server: MakeServer
+) -> None:
+    server = make_server(tmp_path, FAST_ENV).start()
     restarted: LiveServer | None = None
     try:
         alice, bob = register(server), register(server)
@@ -121,7 +125,7 @@ async def test_kill_9_mid_load_loses_no_acked_message(tmp_path: Path) -> None:
         await a.close()
         await b.close()
         assert len(acked) >= 150
-        restarted = LiveServer(tmp_path, env=FAST_ENV).start()
+        restarted = make_server(tmp_path, FAST_ENV).start()
         b = await open_ws(restarted, bob)
         try:
             cid = await b.send({"type": "resume", "rooms": {room: start}})

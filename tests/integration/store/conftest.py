@@ -2,8 +2,9 @@
 
 ``db_url`` (and the ``store`` built on it) is parametrised over ``sqlite`` and ``postgresql``, so every test
 that uses them runs on both. SQLite: a copy of a file migrated once per session. PostgreSQL: one throwaway
-server per session (:mod:`tests.support.postgres`, started only when a PostgreSQL test runs), a template
-database migrated once, and ``CREATE DATABASE … TEMPLATE`` per test (~40 ms).
+server per session (``postgres_server`` in ``tests/conftest.py``, shared with the real-time suite and started
+only when a PostgreSQL test runs), a template database migrated once (``postgres_template``), and
+``CREATE DATABASE … TEMPLATE`` per test (~40 ms).
 
 Without PostgreSQL (not installable here: not root, no package) its tests are skipped with the reason; with
 ``CI`` set they fail instead. ``-k sqlite`` / ``-k postgresql`` selects one backend.
@@ -22,10 +23,9 @@ import pytest
 
 from chatterbox.store.migrate import upgrade
 from chatterbox.store.sql import SqlStore, open_store
-from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.postgres import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
-_TEMPLATE = "chatterbox_template"
 _counter = itertools.count(1)
 
 
@@ -33,31 +33,6 @@ _counter = itertools.count(1)
 def anyio_backend() -> str:
     """The store needs asyncio (its writer task uses asyncio primitives)."""
     return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server for the whole session, stopped (and its directory removed) after."""
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def postgres_template(postgres_server: PostgresServer) -> str:
-    """Name of a database migrated once per session; tests get copies (``CREATE DATABASE … TEMPLATE``)."""
-    postgres_server.create_database(_TEMPLATE)
-    upgrade(
-        postgres_server.url(_TEMPLATE)
-    )  # disposes of its engine: the template has no connections left
-    return _TEMPLATE
 
 
 @pytest.fixture(scope="session")
