@@ -155,7 +155,8 @@ export class Chat {
       document.body.classList.toggle('nav-open', open);
       navToggle.setAttribute('aria-expanded', String(open));
       scrim.hidden = !open;
-      if (open) byId('sidebar').querySelector('a, button')?.focus();
+      const side = byId('sidebar');
+      if (open) (side.querySelector('.room-link--active') || side.querySelector('a, button'))?.focus();
     };
     this.setNavOpen = setNav;
     navToggle.addEventListener('click', () => setNav(!document.body.classList.contains('nav-open')));

@@ -27,8 +27,10 @@ export class Banner {
       return;
     }
     if (status.state === 'waiting') {
-      // The live text stays stable (announced once); the countdown beside it is not announced.
-      this._show('Connection lost. Reconnecting…', true);
+      // The live text stays stable (announced once); the countdown beside it is not announced. Before the first
+      // successful connection there was nothing to lose: the server is unreachable or refuses this page (a browser
+      // cannot see why an upgrade failed, e.g. a 403 for an origin the server does not allow).
+      this._show(this.wasOpen ? 'Connection lost. Reconnecting…' : 'Cannot connect to the chat server. Retrying…', true);
       const tick = () => {
         const s = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
         this.count.textContent = s > 0 ? `Next try in ${s} s` : '';

@@ -9,7 +9,9 @@ const ORDER = { online: 0, away: 1, offline: 2 };
 export function presenceText(p, clock) {
   if (p.status === 'online') return 'Online';
   if (p.status === 'away') return 'Away';
-  return p.last_seen ? lastSeenText(p.last_seen, clock) : 'Offline';
+  if (!p.last_seen) return 'Offline';
+  const text = lastSeenText(p.last_seen, clock); // "last seen …": capitalised like "Online" beside it
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export class MemberList {
@@ -32,8 +34,8 @@ export class MemberList {
           h(
             'span',
             { class: 'member__text' },
-            h('span', { class: 'member__name' }, displayName(user), user.id === meId ? h('span', { class: 'member__you' }, ' (you)') : null, role && role !== 'member' ? h('span', { class: 'member__role' }, role) : null),
-            h('span', { class: 'member__status' }, status),
+            h('span', { class: 'member__name' }, displayName(user), user.id === meId ? h('span', { class: 'member__you' }, ' (you)') : null),
+            h('span', { class: 'member__status' }, status, role && role !== 'member' ? h('span', { class: 'member__role' }, role) : null),
           ),
         );
       }),
