@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import resource
@@ -601,7 +602,7 @@ def prepare_db(env: Env, profile: Profile, cache: bool) -> None:
     migrations = sorted(
         p.name for p in (ROOT / "chatterbox" / "migrations" / "versions").glob("*.py")
     )
-    key = str(abs(hash(plan_text + ",".join(migrations))) % 10**12)
+    key = hashlib.sha256((plan_text + ",".join(migrations)).encode()).hexdigest()[:16]
     cached_db = BUILD / f"seed-{key}.db"
     cached_json = BUILD / f"seed-{key}.json"
     if cache and cached_db.exists() and cached_json.exists():

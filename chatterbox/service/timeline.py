@@ -67,18 +67,17 @@ class Timeline:
         peers = await self._users.get_many(
             p for r in rooms if (p := r.room.dm_peer(user.id)) is not None
         )
+        unread = await self._store.unread_counts(
+            user.id, [r.room.id for r in rooms], cap=UNREAD_CAP
+        )
         out: list[JSON] = []
         for r in rooms:
-            seen = await self._store.get_receipt(r.room.id, user.id, "seen")
-            unread = await self._store.unread_count(
-                r.room.id, user.id, 0 if seen is None else seen.seq, cap=UNREAD_CAP
-            )
             peer_id = r.room.dm_peer(user.id)
             out.append(
                 room_view(
                     r.room,
                     role=r.role,
-                    unread_count=unread,
+                    unread_count=unread.get(r.room.id, 0),
                     dm_user=None if peer_id is None else peers.get(peer_id),
                 )
             )

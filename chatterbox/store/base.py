@@ -7,7 +7,7 @@ milliseconds since the epoch. Errors are :mod:`chatterbox.store.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from chatterbox.store.records import (
@@ -245,6 +245,12 @@ class Store(Protocol):
         self, room_id: str, user_id: str, after_seq: int, cap: int | None = None
     ) -> int:
         """Others' undeleted messages after ``after_seq``."""
+        ...
+
+    async def unread_counts(
+        self, user_id: str, room_ids: Sequence[str], cap: int | None = None
+    ) -> dict[str, int]:
+        """For each room, others' undeleted messages after the user's ``seen`` marker (one read)."""
         ...
 
     # -- receipts ------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ SQLite durability trade-off (``synchronous``), with ``journal_mode=WAL``:
 * ``FULL``: the WAL is fsynced at every commit, so a committed (hence acknowledged) message survives even
   a power loss.
 
+``wal_autocheckpoint`` is raised to :data:`WAL_AUTOCHECKPOINT_PAGES` (fewer, larger checkpoints).
+
 Group commit (:mod:`chatterbox.store.writer`) makes ``FULL`` affordable: one fsync per batch, not per message.
 
 Transactions: the stdlib ``sqlite3`` driver's legacy transaction handling breaks SAVEPOINTs, so the
@@ -33,10 +35,25 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["BEGIN_IMMEDIATE", "Synchronous", "create_engine", "is_postgresql", "is_sqlite"]
+__all__ = [
+    "BEGIN_IMMEDIATE",
+    "WAL_AUTOCHECKPOINT_PAGES",
+    "Synchronous",
+    "create_engine",
+    "is_postgresql",
+    "is_sqlite",
+]
 
 Synchronous = Literal["NORMAL", "FULL"]
 """Allowed values of SQLite's ``PRAGMA synchronous``."""
+
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""SQLite checkpoints the WAL into the database once it holds this many pages (default 1 000).
+
+A batch of appends rewrites the same hot index pages (each room's tail of ``(room_id, seq)``, the
+right edge of the id index…); a checkpoint copies each page once however often it was committed, and
+``NORMAL`` fsyncs only at checkpoints. 10 000 pages (~40 MiB of WAL) cut the writer's CPU per append by
+~10 % in the durable benchmark against the default."""
 
 BEGIN_IMMEDIATE = "begin_immediate"
 """Execution option: on SQLite, start transactions with ``BEGIN IMMEDIATE``."""
@@ -116,6 +133,7 @@ def create_engine(
         f"PRAGMA synchronous={synchronous}",
         "PRAGMA foreign_keys=ON",
         f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Insert, Table, insert, select, update
+from sqlalchemy import ColumnElement, Insert, Table, and_, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,7 @@ __all__ = [
     "SqlBase",
     "exists",
     "insert_ignore",
+    "keys_in",
     "next_seq",
     "row_to_membership",
     "row_to_message",
@@ -277,3 +278,22 @@ async def exists(conn: AsyncConnection, table: Table, **where: Any) -> bool:
     """Whether ``table`` has a row matching every ``column=value`` in ``where``."""
     stmt = select(1).select_from(table).where(*(table.c[k] == v for k, v in where.items())).limit(1)
     return (await conn.execute(stmt)).first() is not None
+
+
+KEYS_PER_STATEMENT = 200
+"""Composite keys per lookup statement (:func:`keys_in`); SQLite parses an OR chain as a deep tree."""
+
+
+def keys_in(
+    dialect: str, columns: Sequence[ColumnElement[Any]], keys: Sequence[Sequence[Any]]
+) -> ColumnElement[bool]:
+    """``(c1, c2, …) IN (keys)`` that uses the composite index on ``columns`` on every backend.
+
+    PostgreSQL plans the row-value ``IN`` as index probes. SQLite (3.40 here) plans it as a **full
+    scan** of the table (``SCAN messages`` + ``LIST SUBQUERY``), so there it is rendered as
+    ``(c1 = ? AND c2 = ?) OR …``, which SQLite runs as one index search per key (``MULTI-INDEX OR``).
+    Pass at most :data:`KEYS_PER_STATEMENT` keys.
+    """
+    if dialect == "sqlite":
+        return or_(*(and_(*(c == v for c, v in zip(columns, key, strict=True))) for key in keys))
+    return tuple_(*columns).in_([tuple(k) for k in keys])

@@ -8,7 +8,10 @@ writer (group commit): thousands of concurrent sends share a handful of transact
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import cast
 
 from sqlalchemy import delete, func, insert, select, update
@@ -19,7 +22,14 @@ from chatterbox.store import tables as t
 from chatterbox.store.errors import MessageDeleted, MessageNotFound
 from chatterbox.store.records import EventKind, MessageEditRecord, MessageRecord, RoomEventRecord
 from chatterbox.store.sql_append import AppendJob
-from chatterbox.store.sql_base import SqlBase, next_seq, row_to_message, write_event
+from chatterbox.store.sql_base import (
+    KEYS_PER_STATEMENT,
+    SqlBase,
+    next_seq,
+    row_to_message,
+    write_event,
+)
+from chatterbox.store.sqlite_direct import direct_sqlite
 
 __all__ = ["MessagesMixin"]
 
@@ -244,3 +254,71 @@ class MessagesMixin(SqlBase):
             return int((await conn.execute(stmt)).scalar_one())
 
         return await self._read(q)
+
+    async def unread_counts(
+        self, user_id: str, room_ids: Sequence[str], cap: int | None = None
+    ) -> dict[str, int]:
+        """For each room, others' undeleted messages after the user's ``seen`` marker.
+
+        What ``hello`` needs for every room of the user, in one read: one receipt lookup for all
+        rooms, then one bounded count per room (each walks the ``(room_id, seq)`` index from the
+        marker and stops at ``cap``). On SQLite the whole read is one call on the driver's thread
+        (:mod:`.sqlite_direct`) instead of two pooled reads per room.
+        """
+        rooms = list(dict.fromkeys(room_ids))
+        if not rooms:
+            return {}
+
+        async def q(conn: AsyncConnection) -> dict[str, int]:
+            direct = await direct_sqlite(conn)
+            if direct is not None:
+                return await direct(partial(_unread_counts_sqlite, user_id, rooms, cap))
+            r, m = t.receipts, t.messages
+            seen: dict[str, int] = {}
+            for start in range(0, len(rooms), KEYS_PER_STATEMENT):
+                chunk = rooms[start : start + KEYS_PER_STATEMENT]
+                stmt = select(r.c.room_id, r.c.seq).where(
+                    r.c.room_id.in_(chunk), r.c.user_id == user_id, r.c.state == "seen"
+                )
+                seen.update({str(row.room_id): int(row.seq) for row in await conn.execute(stmt)})
+            counts: dict[str, int] = {}
+            for room_id in rooms:
+                inner = select(m.c.seq).where(
+                    m.c.room_id == room_id,
+                    m.c.seq > seen.get(room_id, 0),
+                    m.c.author_id != user_id,
+                    m.c.deleted_at.is_(None),
+                )
+                if cap is not None:
+                    inner = inner.limit(cap)
+                count = select(func.count()).select_from(inner.subquery())
+                counts[room_id] = int((await conn.execute(count)).scalar_one())
+            return counts
+
+        return await self._read(q)
+
+
+_SEEN_SQL = "SELECT seq FROM receipts WHERE room_id = ? AND user_id = ? AND state = 'seen'"
+_UNREAD_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM messages WHERE room_id = ? AND seq > ? "
+    "AND author_id != ? AND deleted_at IS NULL LIMIT ?)"
+)
+
+
+def _unread_counts_sqlite(
+    user_id: str, rooms: Sequence[str], cap: int | None, db: sqlite3.Connection
+) -> dict[str, int]:
+    """:meth:`MessagesMixin.unread_counts` as plain ``sqlite3`` calls, in one read transaction."""
+    limit = -1 if cap is None else cap  # LIMIT -1: no limit
+    counts: dict[str, int] = {}
+    db.execute("BEGIN")
+    try:
+        for room_id in rooms:
+            row = db.execute(_SEEN_SQL, (room_id, user_id)).fetchone()
+            after = 0 if row is None else int(row[0])
+            counts[room_id] = int(
+                db.execute(_UNREAD_SQL, (room_id, after, user_id, limit)).fetchone()[0]
+            )
+    finally:
+        db.execute("COMMIT")
+    return counts

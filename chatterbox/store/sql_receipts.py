@@ -14,8 +14,10 @@ On SQLite, ``BEGIN IMMEDIATE`` serializes every writer of the file.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Insert, select, tuple_, update
@@ -24,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.store import tables as t
 from chatterbox.store.records import ReceiptRecord, ReceiptState
-from chatterbox.store.sql_base import SqlBase, insert_ignore, row_to_receipt
+from chatterbox.store.sql_base import (
+    KEYS_PER_STATEMENT,
+    SqlBase,
+    insert_ignore,
+    keys_in,
+    row_to_receipt,
+)
+from chatterbox.store.sqlite_direct import direct_sqlite
 from chatterbox.store.writer import BatchJob, Outcome
 
 __all__ = ["ReceiptJob", "ReceiptsMixin"]
@@ -108,31 +117,68 @@ class ReceiptJob(BatchJob[bool]):
     async def run_batch(cls, conn: AsyncConnection, jobs: Sequence[Any]) -> list[Outcome]:
         """Apply several markers: one read of the current seqs, one upsert of each key's maximum."""
         receipts = cast(Sequence[ReceiptJob], jobs)
+        direct = await direct_sqlite(conn)
+        if direct is not None:
+            return await direct(partial(_run_batch_sqlite, receipts))
         stmt = _forward_upsert(conn.dialect.name)
         if stmt is None:
             return [Outcome(True, await job(conn)) for job in receipts]
         r = t.receipts
         keys = sorted({job.key for job in receipts})
-        current: dict[_Key, int] = {
-            (row.room_id, row.user_id, row.state): row.seq
+        columns = [r.c.room_id, r.c.user_id, r.c.state]
+        current: dict[_Key, int] = {}
+        for start in range(0, len(keys), KEYS_PER_STATEMENT):
+            chunk = keys[start : start + KEYS_PER_STATEMENT]
             for row in await conn.execute(
                 select(r.c.room_id, r.c.user_id, r.c.state, r.c.seq).where(
-                    tuple_(r.c.room_id, r.c.user_id, r.c.state).in_(keys)
+                    keys_in(conn.dialect.name, columns, chunk)
                 )
-            )
-        }
-        outcomes: list[Outcome] = []
-        best: dict[_Key, ReceiptJob] = {}
-        for job in receipts:
-            moved = job.seq > current.get(job.key, -1)
-            if moved:
-                current[job.key] = job.seq
-                best[job.key] = job
-            outcomes.append(Outcome(True, moved))
+            ):
+                current[(row.room_id, row.user_id, row.state)] = row.seq
+        outcomes, best = _decide(receipts, current)
         if best:
             # Sorted by key: concurrent batches lock the same receipt rows in the same order.
             await conn.execute(stmt, [best[key].row() for key in sorted(best)])
         return outcomes
+
+
+def _decide(
+    receipts: Sequence[ReceiptJob], current: dict[_Key, int]
+) -> tuple[list[Outcome], dict[_Key, ReceiptJob]]:
+    """In submission order, which jobs move their marker; and the furthest job of each key."""
+    outcomes: list[Outcome] = []
+    best: dict[_Key, ReceiptJob] = {}
+    for job in receipts:
+        moved = job.seq > current.get(job.key, -1)
+        if moved:
+            current[job.key] = job.seq
+            best[job.key] = job
+        outcomes.append(Outcome(True, moved))
+    return outcomes, best
+
+
+_CURRENT_SQL = "SELECT seq FROM receipts WHERE room_id = ? AND user_id = ? AND state = ?"
+_UPSERT_SQL = (
+    "INSERT INTO receipts (room_id, user_id, state, message_id, seq, at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (room_id, user_id, state) DO UPDATE SET message_id = excluded.message_id, "
+    "seq = excluded.seq, at = excluded.at WHERE receipts.seq < excluded.seq"
+)
+
+
+def _run_batch_sqlite(receipts: Sequence[ReceiptJob], db: sqlite3.Connection) -> list[Outcome]:
+    """:meth:`ReceiptJob.run_batch` as plain ``sqlite3`` calls on the worker thread (.sqlite_direct)."""
+    current: dict[_Key, int] = {}
+    for key in {job.key for job in receipts}:
+        row = db.execute(_CURRENT_SQL, key).fetchone()
+        if row is not None:
+            current[key] = int(row[0])
+    outcomes, best = _decide(receipts, current)
+    if best:
+        db.executemany(
+            _UPSERT_SQL,
+            [(j.room_id, j.user_id, j.state, j.message_id, j.seq, j.at) for j in best.values()],
+        )
+    return outcomes
 
 
 class ReceiptsMixin(SqlBase):

@@ -24,7 +24,9 @@ Failure isolation, fast path first:
 Set-based groups: adjacent jobs that are instances of the same :class:`BatchJob` subclass (appends,
 receipts) run through its ``run_batch`` classmethod, a few multi-row statements for the whole group
 instead of several statements per job. That, not the shared commit alone, is what makes thousands of
-appends per second possible over aiosqlite, where each statement costs a thread round trip.
+appends per second possible over aiosqlite, where each statement costs thread round trips; on SQLite the
+append and receipt groups go further and run as one plain ``sqlite3`` call on the connection's worker
+thread (:mod:`chatterbox.store.sqlite_direct`).
 
 Several writers on one database (PostgreSQL with several server processes, or several stores on one SQLite
 file): each transaction may first run the store's ``prepare`` hook, which on PostgreSQL locks the rows of

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chatterbox.store import sql_append, sql_receipts
+from chatterbox.store import tables as t
 from chatterbox.store.errors import RoomNotFound, StoreClosed
 from chatterbox.store.records import MessageRecord
 from chatterbox.store.sql import SqlStore, open_store
+from chatterbox.store.sql_base import keys_in
+from chatterbox.store.sqlite_direct import direct_sqlite
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +27,7 @@ MakeUsers = Callable[..., Coroutine[Any, Any, list[str]]]
 
 
 async def test_2000_concurrent_appends_over_20_rooms(
-    store: SqlStore, make_users: MakeUsers
+    store: SqlStore, make_users: MakeUsers, statements: str
 ) -> None:
     users = await make_users(*(f"user{i}" for i in range(10)))
     rooms = [
@@ -110,8 +117,85 @@ async def test_close_drains_pending_appends(db_url: str) -> None:
         await reopened.close()
 
 
+@pytest.fixture(params=["direct", "portable"])
+def statements(
+    request: pytest.FixtureRequest, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """SQLite runs append and receipt groups as plain sqlite3 calls on the driver's thread
+    (``direct``); ``portable`` forces the SQLAlchemy statements that PostgreSQL uses."""
+    if request.param == "portable":
+        if backend != "sqlite":
+            pytest.skip("PostgreSQL always runs the portable statements")
+
+        async def unavailable(conn: AsyncConnection) -> None:
+            return None
+
+        monkeypatch.setattr(sql_append, "direct_sqlite", unavailable)
+        monkeypatch.setattr(sql_receipts, "direct_sqlite", unavailable)
+    return str(request.param)
+
+
+async def test_the_sqlite_driver_offers_the_direct_path(store: SqlStore, backend: str) -> None:
+    async with store._engine.connect() as conn:
+        runner = await direct_sqlite(conn)
+        if backend != "sqlite":
+            assert runner is None
+            return
+        assert runner is not None
+        assert await runner(lambda db: db.execute("SELECT 41 + 1").fetchone()[0]) == 42
+
+
+async def test_sqlite_append_groups_run_directly_inside_the_batch_transaction(
+    store: SqlStore, make_users: MakeUsers, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the direct path is SQLite's")
+    [alice] = await make_users("alice")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    in_transaction: list[bool] = []
+    run = sql_append._run_batch_sqlite
+
+    def spy(appends: Any, at: int, db: sqlite3.Connection) -> Any:
+        in_transaction.append(db.in_transaction)
+        return run(appends, at, db)
+
+    monkeypatch.setattr(sql_append, "_run_batch_sqlite", spy)
+    await asyncio.gather(*(store.append_message(room, alice, f"m{i}", f"k{i}") for i in range(5)))
+    assert in_transaction == [True]  # one group, inside the writer's BEGIN IMMEDIATE
+
+
+async def test_key_lookups_use_the_composite_indexes(store: SqlStore, backend: str) -> None:
+    """Row-value IN is a full table scan on SQLite; :func:`keys_in` must probe the index."""
+    m, r = t.messages, t.receipts
+    keys = [(f"u_{i}", f"k_{i}") for i in range(5)]
+    async with store._engine.connect() as conn:
+        dialect = conn.dialect.name
+        queries = [
+            select(m.c.id).where(keys_in(dialect, [m.c.author_id, m.c.client_msg_id], keys)),
+            select(r.c.seq).where(
+                keys_in(
+                    dialect, [r.c.room_id, r.c.user_id, r.c.state], [(*k, "seen") for k in keys]
+                )
+            ),
+        ]
+        for query in queries:
+            compiled = query.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})
+            if dialect == "sqlite":
+                plan = " | ".join(
+                    str(row[-1])
+                    for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+                )
+                assert "SCAN" not in plan and "USING" in plan, plan
+            else:
+                await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                plan = " | ".join(
+                    str(row[0]) for row in await conn.exec_driver_sql(f"EXPLAIN {compiled}")
+                )
+                assert "Seq Scan" not in plan and "Index" in plan, plan
+
+
 async def test_grouped_appends_handle_resends_duplicates_and_bad_rooms(
-    store: SqlStore, make_users: MakeUsers
+    store: SqlStore, make_users: MakeUsers, statements: str
 ) -> None:
     alice, bob = await make_users("alice", "bob")
     room = (await store.create_room("public", "room", None, alice, alice)).id
@@ -166,3 +250,30 @@ async def test_concurrent_mixed_writes_keep_seq_contiguous(
     created = {e.message_id: e.seq for e in events if e.kind == "message.created"}
     page, _ = await store.history_page(room, None, 500)
     assert {m.id: m.seq for m in page} == created
+
+
+async def test_grouped_receipts_move_each_marker_once(
+    store: SqlStore, make_users: MakeUsers, statements: str
+) -> None:
+    alice, bob, carol = await make_users("alice", "bob", "carol")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    for user in (bob, carol):
+        await store.add_member(room, user)
+    messages = [(await store.append_message(room, alice, f"m{i}"))[0] for i in range(5)]
+    await store.upsert_receipt(room, bob, "seen", messages[1].id, messages[1].seq, 1)
+    grouped_before = store.writer_stats.grouped_jobs
+    moved = await asyncio.gather(
+        store.upsert_receipt(room, bob, "seen", messages[0].id, messages[0].seq, 2),  # backwards
+        store.upsert_receipt(room, bob, "seen", messages[3].id, messages[3].seq, 3),
+        store.upsert_receipt(room, carol, "delivered", messages[4].id, messages[4].seq, 4),
+        store.upsert_receipt(room, bob, "seen", messages[2].id, messages[2].seq, 5),  # behind 3
+        store.upsert_receipt(room, carol, "delivered", messages[4].id, messages[4].seq, 6),
+        store.upsert_receipt(room, bob, "seen", messages[4].id, messages[4].seq, 7),
+    )
+    assert store.writer_stats.grouped_jobs == grouped_before + 6  # one group
+    assert moved == [False, True, True, False, False, True]
+    markers = {(r.user_id, r.state): (r.seq, r.at) for r in await store.get_receipts(room)}
+    assert markers == {
+        (bob, "seen"): (messages[4].seq, 7),
+        (carol, "delivered"): (messages[4].seq, 4),
+    }

@@ -210,3 +210,30 @@ async def test_unread_count(store: SqlStore, make_users: MakeUsers) -> None:
     assert await store.unread_count(room, bob, 0, cap=3) == 3
     assert await store.unread_count(room, alice, 0) == 1
     assert await store.unread_count(room, bob, own.seq) == 0
+
+
+async def test_unread_counts_after_each_rooms_seen_marker(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    alice, bob = await make_users("alice", "bob")
+    busy, quiet, empty = [await _room(store, alice) for _ in range(3)]
+    for room in (busy, quiet, empty):
+        await store.add_member(room, bob)
+    sent = [(await store.append_message(busy, alice, f"b{i}"))[0] for i in range(6)]
+    await store.append_message(busy, bob, "mine")
+    gone, _ = await store.append_message(busy, alice, "oops")
+    await store.delete_message(gone.id)
+    await store.append_message(quiet, alice, "hello")
+    await store.upsert_receipt(busy, bob, "seen", sent[1].id, sent[1].seq, 1)
+    await store.upsert_receipt(busy, bob, "delivered", sent[5].id, sent[5].seq, 1)  # not seen
+
+    assert await store.unread_counts(bob, [busy, quiet, empty, busy]) == {
+        busy: 4,
+        quiet: 1,
+        empty: 0,
+    }
+    assert await store.unread_counts(bob, [busy, quiet], cap=2) == {busy: 2, quiet: 1}
+    assert await store.unread_counts(alice, [busy, quiet]) == {busy: 1, quiet: 0}
+    assert await store.unread_counts(bob, []) == {}
+    # The same numbers as one unread_count per room after its seen marker.
+    assert await store.unread_count(busy, bob, sent[1].seq) == 4

@@ -16,7 +16,13 @@ async def _pragmas(url: str, **kwargs: object) -> dict[str, object]:
         async with engine.connect() as conn:
             return {
                 name: (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
-                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                for name in (
+                    "journal_mode",
+                    "synchronous",
+                    "foreign_keys",
+                    "busy_timeout",
+                    "wal_autocheckpoint",
+                )
             }
     finally:
         await engine.dispose()
@@ -30,6 +36,7 @@ async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
         "synchronous": 1,  # NORMAL
         "foreign_keys": 1,
         "busy_timeout": 5000,
+        "wal_autocheckpoint": 10_000,
     }
     assert (tmp_path / "nested" / "dir").is_dir()  # parent directory created
 
