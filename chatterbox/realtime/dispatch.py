@@ -168,9 +168,11 @@ class Dispatcher:
 
     async def _send(self, conn: Connection, cmd: MessageSend) -> None:
         room_id = str(cmd.room_id)
-        view, _created = await self.hub.messaging.send(
+        view, created = await self.hub.messaging.send(
             conn.user, conn.rooms.get(room_id), room_id, cmd.body, str(cmd.client_msg_id)
         )
+        if created:
+            self.hub.metrics.messages_stored.inc()
         self.hub.clear_typing(room_id, conn.user.id)
         conn.send_frame(frames.ack(cmd.id, {"message": view}))
 

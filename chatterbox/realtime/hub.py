@@ -75,6 +75,7 @@ class Hub:
         self.settings = settings
         self.metrics = metrics
         self.users = users
+        self._out_counters: dict[str, Any] = {}
         self.broker: Broker = broker or InProcessBroker()
         """Fan-out between processes."""
         self.messaging = Messaging(store=store, users=users, notifier=self)
@@ -391,6 +392,7 @@ class Hub:
         if conns:
             for conn in tuple(conns):
                 conn.deliver_event(room_id, env.seq, message, size)
+            self._count_out(detail.partition(":")[0], len(conns))
         if env.user_id is not None and detail == "member.left":
             self._leave(room_id, env.user_id)
 
@@ -416,9 +418,12 @@ class Hub:
             return
         message, size = frames.outgoing_text(env.text)
         skip = env.user_id
+        sent = 0
         for conn in tuple(conns):
             if conn.user.id != skip:
                 conn.deliver(message, size)
+                sent += 1
+        self._count_out(_frame_type(env.text), sent)
 
     def _fanout_presence(self, env: Envelope) -> None:
         if self.cluster is not None and env.user_id is not None:
@@ -433,6 +438,15 @@ class Hub:
         message, size = frames.outgoing_text(env.text)
         for conn in targets:
             conn.deliver(message, size)
+        self._count_out("presence", len(targets))
+
+    def _count_out(self, frame_type: str, n: int) -> None:
+        """Count ``n`` deliveries of a fanned-out frame (one labelled child per type, cached)."""
+        if n:
+            child = self._out_counters.get(frame_type)
+            if child is None:
+                child = self._out_counters[frame_type] = self.metrics.frames_out.labels(frame_type)
+            child.inc(n)
 
     # -- typing, presence, receipts ----------------------------------------------------------------
 
@@ -625,3 +639,12 @@ class Hub:
             except Exception:
                 _log.exception("catching up %s after %d", room_id, after)
         await self._load_presence()
+
+
+def _frame_type(text: str) -> str:
+    """The ``type`` of a serialized frame (our builders always put ``type`` first)."""
+    if text.startswith('{"type":"'):
+        end = text.find('"', 9)
+        if end > 9:
+            return text[9:end]
+    return "other"
