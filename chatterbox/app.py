@@ -20,6 +20,7 @@ from chatterbox.auth.login_limiter import LoginLimiter
 from chatterbox.broker import Broker, InProcessBroker
 from chatterbox.config import Settings, get_settings
 from chatterbox.metrics import Metrics
+from chatterbox.realtime.wire import CaptureWire
 from chatterbox.server import DRAIN_HOOKS
 from chatterbox.service.directory import UserDirectory
 from chatterbox.service.notifier import Notifier
@@ -156,4 +157,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
+    if settings.direct_wire:
+        app.add_middleware(CaptureWire)  # outermost: sees uvicorn's own send (realtime/wire.py)
     return app

@@ -20,6 +20,7 @@ from chatterbox.realtime.frames import outgoing
 from chatterbox.realtime.outbox import Message
 from chatterbox.realtime.sender import AsgiSend, Sender
 from chatterbox.realtime.state import ConnState, StateMachine
+from chatterbox.realtime.wire import DirectWire
 from chatterbox.service.messaging import Access
 from chatterbox.store.records import UserRecord
 
@@ -54,6 +55,7 @@ class Connection:
         max_frames: int,
         max_bytes: int,
         on_closing: Callable[[Connection], None] | None = None,
+        wire: DirectWire | None = None,
     ) -> None:
         self.id = f"c{next(_ids)}"
         """Process-unique connection id."""
@@ -75,6 +77,7 @@ class Connection:
             max_bytes=max_bytes,
             on_overflow=self._overflow,
             on_error=self._socket_error,
+            wire=wire,
         )
         """Writes frames to the socket."""
         self.rooms: dict[str, Access] = {}

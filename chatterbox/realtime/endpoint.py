@@ -36,6 +36,7 @@ from chatterbox.realtime.dispatch import Dispatcher
 from chatterbox.realtime.hub import Hub
 from chatterbox.realtime.session import PROTOCOL, open_connection
 from chatterbox.realtime.state import ConnState
+from chatterbox.realtime.wire import SCOPE_KEY
 
 __all__ = ["WebSocketEndpoint"]
 
@@ -110,6 +111,7 @@ class WebSocketEndpoint:
                 max_frames=settings.send_buffer_max_frames,
                 max_bytes=settings.send_buffer_max_bytes,
                 on_closing=hub.on_closing,
+                wire=scope.get(SCOPE_KEY),
             )
             await self._serve(hub, conn, receive)
         finally:

@@ -14,6 +14,7 @@ from chatterbox.domain import clock
 from chatterbox.domain.presence import PresenceChange
 from chatterbox.protocol.codec import FrameError
 from chatterbox.realtime.outbox import Message
+from chatterbox.realtime.wire import WIRE_KEY, text_frame
 from chatterbox.service.messaging import ErrorCode
 
 __all__ = [
@@ -32,14 +33,16 @@ JSON = dict[str, Any]
 
 
 def outgoing(frame: JSON) -> tuple[Message, int]:
-    """Serialize ``frame`` once: ``({"type": "websocket.send", "text": ...}, size in bytes)``."""
+    """Serialize ``frame`` once: ``({"type": "websocket.send", "text": ...}, size in bytes)``;
+    the message also carries the encoded WebSocket frame (:data:`~.wire.WIRE_KEY`)."""
     data = orjson.dumps(frame)
-    return {"type": "websocket.send", "text": data.decode()}, len(data)
+    return {"type": "websocket.send", "text": data.decode(), WIRE_KEY: text_frame(data)}, len(data)
 
 
 def outgoing_text(text: str) -> tuple[Message, int]:
     """The ASGI message for already serialized JSON ``text`` (e.g. from the broker)."""
-    return {"type": "websocket.send", "text": text}, len(text.encode())
+    data = text.encode()
+    return {"type": "websocket.send", "text": text, WIRE_KEY: text_frame(data)}, len(data)
 
 
 def ack(re: str, result: JSON) -> JSON:

@@ -2,7 +2,9 @@
 
 uvicorn's ASGI ``send`` writes a WebSocket frame to the transport *synchronously* unless the
 transport is paused (its write buffer above the high-water mark), in which case it suspends until
-the peer reads. :meth:`Sender.push` therefore runs the ``send`` coroutine by hand, one step:
+the peer reads. :meth:`Sender.push` first tries the connection's :class:`~chatterbox.realtime.wire.DirectWire` (the
+frame encoded once per broadcast, written as is while ``send`` would write it unchanged); failing
+that, it runs the ``send`` coroutine by hand, one step:
 
 * it finishes in that step (the normal case): the frame is in the transport, nothing was awaited,
   no task was woken — the broadcaster moves on to the next recipient;
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from chatterbox.realtime.outbox import Message, Outbox
+from chatterbox.realtime.wire import WIRE_KEY, DirectWire
 
 __all__ = ["AsgiSend", "Sender"]
 
@@ -42,6 +45,7 @@ class Sender:
         "_on_error",
         "_on_overflow",
         "_send",
+        "_wire",
         "closed",
         "outbox",
     )
@@ -54,8 +58,10 @@ class Sender:
         max_bytes: int,
         on_overflow: Callable[[], None],
         on_error: Callable[[BaseException], None],
+        wire: DirectWire | None = None,
     ) -> None:
         self._send = send
+        self._wire = wire
         self.outbox = Outbox(max_frames, max_bytes)
         """Frames waiting behind a paused socket."""
         self._on_overflow = on_overflow
@@ -78,6 +84,11 @@ class Sender:
             if not self.outbox.push(message, size):
                 self._fail_overflow()
             return
+        wire = self._wire
+        if wire is not None:
+            frame = message.get(WIRE_KEY)
+            if frame is not None and wire.write(frame):
+                return
         coro = cast(Coroutine[Any, Any, None], self._send(message))
         try:
             coro.send(None)
