@@ -32,13 +32,12 @@ __all__ = [
     "FrameError",
     "encode",
     "encode_json",
+    "integral_floats_to_int",
     "json_pointer",
 ]
 
 MAX_FRAME_BYTES: Final = 64 * 1024
 """The largest text frame the server reads, in bytes of UTF-8."""
-
-_COMMAND_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +102,8 @@ class Codec:
         }
         model: Any = ClientFrame if direction == "client" else ServerFrame
         self._adapter: TypeAdapter[Any] = TypeAdapter(model)
+        # The command-id rule comes from the schema itself (fullmatch: `$` must not admit "\n").
+        self._command_id = re.compile(self._schemas.documents["common/command_id.json"]["pattern"])
 
     @property
     def types(self) -> frozenset[str]:
@@ -139,15 +140,21 @@ class Codec:
             except ValidationError:
                 # JSON Schema counts 2.0 as an integer; the strict models do not. The schema is
                 # the contract, so integral floats are read as integers (rare: JS never sends them).
-                frame = self._adapter.validate_python(_integral_floats_to_int(obj))
+                frame = self._adapter.validate_python(integral_floats_to_int(obj))
             return frame
         return self.explain(obj)
+
+    def _read_id(self, obj: dict[str, Any]) -> str | None:
+        value = obj.get("id")
+        if isinstance(value, str) and self._command_id.fullmatch(value):
+            return value
+        return None
 
     def explain(self, obj: Any) -> FrameError:
         """Describe why ``obj`` is not a valid frame (slow path: only for invalid frames)."""
         if not isinstance(obj, dict):
             return FrameError("invalid_frame", "A frame must be a JSON object", pointer="")
-        re_ = _read_id(obj)
+        re_ = self._read_id(obj)
         frame_type = obj.get("type")
         if not isinstance(frame_type, str):
             return FrameError(
@@ -176,20 +183,14 @@ class Codec:
         return FrameError("invalid_frame", "Frame does not match the schema", re=re_, pointer="")
 
 
-def _read_id(obj: dict[str, Any]) -> str | None:
-    value = obj.get("id")
-    if isinstance(value, str) and _COMMAND_ID.fullmatch(value):
-        return value
-    return None
-
-
-def _integral_floats_to_int(obj: Any) -> Any:
+def integral_floats_to_int(obj: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer (and JavaScript cannot tell them apart)."""
     if isinstance(obj, float) and obj.is_integer():
         return int(obj)
     if isinstance(obj, dict):
-        return {k: _integral_floats_to_int(v) for k, v in obj.items()}
+        return {k: integral_floats_to_int(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_integral_floats_to_int(v) for v in obj]
+        return [integral_floats_to_int(v) for v in obj]
     return obj
 
 

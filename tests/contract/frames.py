@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from schemathesis.generation import GenerationMode
 
+from chatterbox.protocol.codec import integral_floats_to_int
 from chatterbox.protocol.models.client import ClientFrame
 from chatterbox.protocol.models.server import ServerFrame
 from chatterbox.protocol.schemas import Direction, SchemaSet
@@ -133,17 +134,6 @@ def has_surrogates(value: Any) -> bool:
     """True if a lone surrogate appears anywhere: such text cannot travel in a WebSocket text frame."""
     text = json.dumps(value, ensure_ascii=False)
     return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
-
-
-def integral_floats_to_int(value: Any) -> Any:
-    """JSON Schema counts 2.0 as an integer (and JavaScript cannot tell them apart)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral_floats_to_int(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integral_floats_to_int(v) for v in value]
-    return value
 
 
 def pydantic_accepts(direction: Direction, frame: Any) -> bool:
