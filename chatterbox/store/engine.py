@@ -129,10 +129,12 @@ def create_engine(
     _sqlite_path(url).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, echo=echo, **kwargs)
     pragmas = (
+        # busy_timeout first: switching a fresh file to WAL needs the lock, and another process
+        # migrating at the same moment must make this wait, not fail with "database is locked".
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
         "PRAGMA journal_mode=WAL",
         f"PRAGMA synchronous={synchronous}",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
         f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
     )
 
