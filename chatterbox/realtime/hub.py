@@ -517,8 +517,14 @@ class Hub:
         ]
         return LocalState(updates, dict(self._slots))
 
-    async def _load_presence(self) -> None:
-        """With a cluster: read every user's announced presence (at start and after a loss)."""
+    async def _load_presence(self, *, announce: bool = False) -> None:
+        """With a cluster: read every user's announced presence (at start and after a loss).
+
+        ``announce`` (after a lost subscription): presence frames published while this process was
+        not subscribed never reached it, so each user whose announced status differs from what
+        this process last knew is sent to the local connections sharing a room with them. Users
+        missing from the snapshot (Redis restarted empty) keep their last known state: their
+        processes register them again and announce the result."""
         if self.cluster is None:
             return
         try:
@@ -529,7 +535,19 @@ class Hub:
         for user_id, (change, rooms) in snapshot.items():
             state = frames.presence(change)
             del state["type"]
-            self._global[user_id] = (state, rooms)
+            known = self._global.get(user_id)
+            before = known[0]["status"] if known is not None else "offline"
+            if announce and before != change.status:
+                self._fanout_presence(
+                    Envelope(
+                        kind="presence",
+                        text=orjson.dumps(frames.presence(change)).decode(),
+                        user_id=user_id,
+                        rooms=rooms,
+                    )
+                )
+            else:
+                self._global[user_id] = (state, rooms)
 
     def presence_states(self, user_ids: Iterable[str]) -> list[JSON]:
         """``PresenceState`` of those users this process (or, with a cluster, the deployment)
@@ -638,7 +656,7 @@ class Hub:
                         break
             except Exception:
                 _log.exception("catching up %s after %d", room_id, after)
-        await self._load_presence()
+        await self._load_presence(announce=True)
 
 
 def _frame_type(text: str) -> str:

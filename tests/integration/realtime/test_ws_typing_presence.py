@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+import redis
 
 from tests.support.live_server import LiveServer
 
+from .conftest import Backend
 from .wsclient import make_room, open_ws, register
 
 pytestmark = pytest.mark.anyio
@@ -133,3 +136,36 @@ async def test_presence_only_to_users_sharing_a_room(ws_server: LiveServer) -> N
     finally:
         await a.close()
         await b.close()
+
+
+async def test_presence_missed_while_unsubscribed_arrives_after_the_catch_up(
+    backend: Backend, ws_server: LiveServer
+) -> None:
+    """With Redis: a presence change announced while this process's subscription was down (another
+    process connected the user meanwhile) reaches its clients when it subscribes again, from the
+    cluster's presence map, without waiting for the user's next change."""
+    if backend.redis is None:
+        pytest.skip("the in-process broker has no subscription to lose")
+    alice, carol = register(ws_server), register(ws_server)
+    room = make_room(ws_server, alice, carol)
+    a = await open_ws(ws_server, alice)
+    try:
+        carol_id = carol.user["id"]
+        assert not [p for p in a.hello["presence"] if p["user_id"] == carol_id]
+        # What another process's announcement leaves in Redis, without the PUBLISH this process
+        # would have missed anyway.
+        prefix = ws_server.env["CHATTERBOX_REDIS_PREFIX"]
+        client = redis.Redis.from_url(backend.redis.url())
+        try:
+            client.hset(f"{prefix}:presence", carol_id, "online:")
+            client.hset(f"{prefix}:prooms", carol_id, json.dumps([room]))
+            assert not [f for f in await a.quiet(0.3) if presence_of(carol_id)(f)]
+            # The subscription drops (a network blip, Redis dropping a slow subscriber).
+            assert client.client_kill_filter(_type="pubsub") >= 1
+        finally:
+            client.close()
+        online = await a.wait_for(presence_of(carol_id), timeout=10)
+        assert online["status"] == "online"
+        assert online["last_seen"] is None
+    finally:
+        await a.close()
