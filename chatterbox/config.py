@@ -82,10 +82,10 @@ class Settings(BaseSettings):
     """Bytes queued for one connection whose socket is not writable before it is closed (4008)."""
     send_buffer_max_frames: int = Field(default=4096, ge=16)
     """Frames queued for one connection whose socket is not writable before it is closed (4008)."""
-    direct_wire: bool = False
-    """Experimental: write pre-encoded WebSocket frames straight to uvicorn's transport during
-    fan-out (``realtime/wire.py``; 1.11x raw websockets per delivery at N=1000 instead of 1.44x).
-    Off by default until a multi-process flake seen with it on is explained (bench/NOTES.md)."""
+    direct_wire: bool = True
+    """Write pre-encoded WebSocket frames straight to uvicorn's transport, coalesced to one write
+    per connection per loop iteration (``realtime/wire.py``). False: every frame goes through the
+    ASGI ``send`` (one write per frame); kept as a switch to rule the fast path out."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the ``chatterbox`` loggers and uvicorn."""
 

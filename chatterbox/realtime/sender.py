@@ -89,6 +89,7 @@ class Sender:
             frame = message.get(WIRE_KEY)
             if frame is not None and wire.write(frame):
                 return
+            wire.flush()  # what the wire holds goes first
         coro = cast(Coroutine[Any, Any, None], self._send(message))
         try:
             coro.send(None)
@@ -132,7 +133,10 @@ class Sender:
             self._on_error(exc)
 
     def stop(self) -> None:
-        """Accept nothing more; drop what is queued and abandon a suspended write."""
+        """Accept nothing more; drop what is queued behind a paused socket and abandon a
+        suspended write (frames the wire accepted are written first, if still open)."""
+        if self._wire is not None:
+            self._wire.flush()
         self.closed = True
         self.outbox.clear()
         if self._draining is not None and self._draining is not asyncio.current_task():

@@ -14,10 +14,23 @@ then pauses, raises or drops the frame just as before).
 ``send`` (a bound method of ``WebSocketsSansIOProtocol``) and puts a :class:`DirectWire` in the
 scope under :data:`SCOPE_KEY`; under any other server (tests' ``TestClient``, another ``ws``
 implementation) nothing is captured and every frame goes through ``send``.
+
+**Write coalescing.** :meth:`DirectWire.write` does not call ``transport.write`` at once: it appends
+the frame to the connection's pending bytes, and one callback per event-loop iteration
+(:class:`WireBatch`, scheduled by the first write of the iteration) writes each connection's
+pending frames with one ``transport.write``. A group commit resolves many ``message.send``
+commands in the same iteration, so a recipient gets the batch's ``message.created`` frames, and a
+sender its own frames and ``ack`` answers, in one system call instead of one each; the frames go
+out one loop iteration later (microseconds). Order is kept: before anything else is written
+through ``send`` (a paused socket's outbox, a close frame) the sender calls
+:meth:`DirectWire.flush`; pending frames are dropped only when the connection is no longer open
+(a data frame must not follow a close frame).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import struct
 from typing import Any
 
@@ -25,7 +38,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-__all__ = ["SCOPE_KEY", "WIRE_KEY", "CaptureWire", "DirectWire", "text_frame"]
+__all__ = ["SCOPE_KEY", "WIRE_KEY", "CaptureWire", "DirectWire", "WireBatch", "text_frame"]
+
+_log = logging.getLogger(__name__)
 
 WIRE_KEY = "chatterbox.wire"
 """Key of the pre-encoded WebSocket frame in an outgoing ASGI message (ignored by servers)."""
@@ -47,25 +62,54 @@ def text_frame(payload: bytes) -> bytes:
     return _H64.pack(0x81, 127, n) + payload
 
 
+class WireBatch:
+    """The connections with pending frames, written once per event-loop iteration."""
+
+    __slots__ = ("_dirty",)
+
+    def __init__(self) -> None:
+        self._dirty: list[DirectWire] = []
+
+    def add(self, wire: DirectWire) -> None:
+        """``wire`` has pending frames: write them in the next loop iteration."""
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._dirty.append(wire)
+
+    def flush(self) -> None:
+        """Write every pending frame (one ``transport.write`` per connection)."""
+        dirty, self._dirty = self._dirty, []
+        for wire in dirty:
+            wire.flush()
+
+
 class DirectWire:
     """Writes pre-encoded frames to one uvicorn websockets-sansio connection (module docstring)."""
 
-    __slots__ = ("_proto",)
+    __slots__ = ("_batch", "_pending", "_proto")
 
-    def __init__(self, proto: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, proto: WebSocketsSansIOProtocol, batch: WireBatch | None = None) -> None:
         self._proto = proto
+        self._batch = batch or WireBatch()
+        self._pending: list[bytes] | None = None
 
     @classmethod
-    def of(cls, send: Any) -> DirectWire | None:
+    def of(cls, send: Any, batch: WireBatch | None = None) -> DirectWire | None:
         """The wire behind uvicorn's own ``send``, or None (another server, or wrapped)."""
         proto = getattr(send, "__self__", None)
         func = getattr(send, "__func__", None)
         if type(proto) is WebSocketsSansIOProtocol and func is WebSocketsSansIOProtocol.send:
-            return cls(proto)
+            return cls(proto, batch)
         return None
 
+    @property
+    def pending(self) -> bool:
+        """Whether frames wait for this iteration's write."""
+        return self._pending is not None
+
     def write(self, frame: bytes) -> bool:
-        """Write ``frame`` now if ``send`` would write it now unchanged; else False (use ``send``)."""
+        """Queue ``frame`` for this iteration's write if ``send`` would write it now unchanged;
+        else False (flush, then use ``send``)."""
         proto = self._proto
         ws = proto.conn
         if (
@@ -80,8 +124,27 @@ class DirectWire:
             or ws.writes
         ):
             return False
-        proto.transport.write(frame)
+        pending = self._pending
+        if pending is None:
+            self._pending = [frame]
+            self._batch.add(self)
+        else:
+            pending.append(frame)
         return True
+
+    def flush(self) -> None:
+        """Write the pending frames now (dropped if the connection stopped being open)."""
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        proto = self._proto
+        if proto.close_sent or proto.disconnected or proto.conn.state is not _OPEN:
+            return
+        try:
+            proto.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        except Exception as exc:  # the transport is closing: uvicorn reports the disconnect
+            _log.debug("direct write failed: %r", exc)
 
 
 class CaptureWire:
@@ -89,10 +152,11 @@ class CaptureWire:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.batch = WireBatch()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            wire = DirectWire.of(send)
+            wire = DirectWire.of(send, self.batch)
             if wire is not None:
                 scope[SCOPE_KEY] = wire
         await self.app(scope, receive, send)

@@ -13,7 +13,7 @@ from websockets.protocol import State
 
 from chatterbox.realtime import frames
 from chatterbox.realtime.sender import Sender
-from chatterbox.realtime.wire import WIRE_KEY, DirectWire, text_frame
+from chatterbox.realtime.wire import WIRE_KEY, DirectWire, WireBatch, text_frame
 
 pytestmark = pytest.mark.anyio
 
@@ -71,10 +71,16 @@ def fake_proto() -> Any:
     )
 
 
+async def next_iteration() -> None:
+    await asyncio.sleep(0)
+
+
 async def test_writes_only_when_send_would_write_unchanged() -> None:
     proto = fake_proto()
     wire = DirectWire(proto)
-    assert wire.write(b"a") and proto.transport.data == [b"a"]
+    assert wire.write(b"a") and proto.transport.data == []
+    await next_iteration()
+    assert proto.transport.data == [b"a"]
     refusals: list[tuple[Any, str, Any]] = [
         (proto, "handshake_complete", False),
         (proto, "close_sent", True),
@@ -115,6 +121,7 @@ async def test_sender_uses_the_wire_then_falls_back_to_send_and_the_outbox() -> 
     )
     first, size = frames.outgoing_text("1")
     sender.push(first, size)
+    await next_iteration()
     assert proto.transport.data == [first[WIRE_KEY]] and sent == []
     sender.push({"type": "websocket.send", "text": "plain"}, 5)  # no encoded frame: send
     assert sent == ["plain"]
@@ -131,4 +138,77 @@ async def test_sender_uses_the_wire_then_falls_back_to_send_and_the_outbox() -> 
     assert sent == ["plain", "2", "3"] and not sender.paused
     fourth, size = frames.outgoing_text("4")
     sender.push(fourth, size)
+    await next_iteration()
     assert proto.transport.data == [first[WIRE_KEY], fourth[WIRE_KEY]]
+
+
+async def test_one_write_per_connection_per_loop_iteration() -> None:
+    batch = WireBatch()
+    protos = [fake_proto(), fake_proto()]
+    wires = [DirectWire(p, batch) for p in protos]
+    for i in range(3):
+        for wire in wires:
+            assert wire.write(b"f%d" % i)
+    assert all(p.transport.data == [] for p in protos) and all(w.pending for w in wires)
+    await next_iteration()
+    assert [p.transport.data for p in protos] == [[b"f0f1f2"], [b"f0f1f2"]]
+    assert not any(w.pending for w in wires)
+    assert wires[0].write(b"g")  # a later iteration: a new write
+    await next_iteration()
+    assert protos[0].transport.data == [b"f0f1f2", b"g"] and protos[1].transport.data == [b"f0f1f2"]
+
+
+async def test_pending_frames_go_before_anything_sent_through_send() -> None:
+    proto = fake_proto()
+    order: list[bytes] = []
+    proto.transport.write = order.append
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            order.append(b"<close>")
+        else:
+            order.append(b"<send " + message["text"].encode() + b">")
+
+    sender = Sender(
+        send,
+        max_frames=8,
+        max_bytes=1000,
+        on_overflow=lambda: None,
+        on_error=lambda exc: None,
+        wire=DirectWire(proto),
+    )
+    first, size = frames.outgoing_text("1")
+    sender.push(first, size)
+    sender.push({"type": "websocket.send", "text": "plain"}, 5)  # not pre-encoded: send
+    assert order == [first[WIRE_KEY], b"<send plain>"]
+    second, size = frames.outgoing_text("2")
+    sender.push(second, size)
+    assert await sender.close(1000, "bye", 1.0)  # the close frame follows what was accepted
+    assert order == [first[WIRE_KEY], b"<send plain>", second[WIRE_KEY], b"<close>"]
+    await next_iteration()
+    assert len(order) == 4
+
+
+async def test_pending_frames_are_dropped_once_the_connection_is_not_open() -> None:
+    proto = fake_proto()
+    wire = DirectWire(proto)
+    assert wire.write(b"late")
+    proto.close_sent = True  # e.g. the peer's close was answered meanwhile
+    await next_iteration()
+    assert proto.transport.data == [] and not wire.pending
+
+    def broken(data: bytes) -> None:
+        raise RuntimeError("transport closed")
+
+    proto = fake_proto()
+    proto.transport.write = broken
+    wire = DirectWire(proto)
+    reported: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        assert wire.write(b"x")
+        await next_iteration()  # logged, not raised into the loop
+    finally:
+        loop.set_exception_handler(None)
+    assert not wire.pending and reported == []
