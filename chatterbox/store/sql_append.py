@@ -97,6 +97,14 @@ class AppendJob(BatchJob[AppendResult]):
         await conn.execute(insert(t.room_events).values(_event_row(message)))
         return message, True
 
+    sqlite_direct = True
+
+    @classmethod
+    def run_batch_sqlite(cls, db: sqlite3.Connection, jobs: Sequence[Any]) -> list[Outcome]:
+        """:meth:`run_batch` as plain ``sqlite3`` calls (the writer's one-call transaction)."""
+        appends = cast(Sequence[AppendJob], jobs)
+        return _run_batch_sqlite(appends, appends[0].clock() if appends else 0, db)
+
     @classmethod
     async def run_batch(cls, conn: AsyncConnection, jobs: Sequence[Any]) -> list[Outcome]:
         """Append several messages in order, sharing statements (see the module docstring)."""

@@ -113,6 +113,13 @@ class ReceiptJob(BatchJob[bool]):
             return True
         return await insert_ignore(conn, r, self.row(), ["room_id", "user_id", "state"])
 
+    sqlite_direct = True
+
+    @classmethod
+    def run_batch_sqlite(cls, db: sqlite3.Connection, jobs: Sequence[Any]) -> list[Outcome]:
+        """:meth:`run_batch` as plain ``sqlite3`` calls (the writer's one-call transaction)."""
+        return _run_batch_sqlite(cast(Sequence[ReceiptJob], jobs), db)
+
     @classmethod
     async def run_batch(cls, conn: AsyncConnection, jobs: Sequence[Any]) -> list[Outcome]:
         """Apply several markers: one read of the current seqs, one upsert of each key's maximum."""

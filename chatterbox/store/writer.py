@@ -46,14 +46,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
+from chatterbox.store.sqlite_direct import direct_sqlite
 
 __all__ = [
     "TRANSIENT_SQLSTATES",
@@ -98,6 +100,8 @@ class WriterStats:
     """Jobs run through a :meth:`BatchJob.run_batch` group (set-based statements)."""
     retries: int = 0
     """Batches run again after a transient error (deadlock, serialization failure)."""
+    direct_transactions: int = 0
+    """SQLite transactions run whole (BEGIN to COMMIT) in one call on the driver's thread."""
 
 
 @dataclass(slots=True)
@@ -123,8 +127,18 @@ class BatchJob(Generic[T]):
     ``run_batch`` makes the writer retry the batch job by job.
     """
 
+    sqlite_direct: ClassVar[bool] = False
+    """Whether :meth:`run_batch_sqlite` is implemented (then a SQLite batch made only of such
+    jobs runs as one call on the driver's thread, transaction included)."""
+
     async def __call__(self, conn: AsyncConnection) -> T:
         """Run this job alone."""
+        raise NotImplementedError
+
+    @classmethod
+    def run_batch_sqlite(cls, db: sqlite3.Connection, jobs: Sequence[Any]) -> list[Outcome]:
+        """:meth:`run_batch` as plain ``sqlite3`` calls inside the caller's transaction (on the
+        driver's worker thread: must not commit, roll back or swallow a database error)."""
         raise NotImplementedError
 
     @classmethod
@@ -181,6 +195,10 @@ class Writer:
         self._max_retries = max_retries
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
+        self._direct = engine.dialect.name == "sqlite"
+        self._direct_conn: AsyncConnection | None = None
+        self._direct_run: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]] | None
+        self._direct_run = None
         self._closing = False
         self.stats = WriterStats()
         """Counters since creation."""
@@ -221,6 +239,7 @@ class Writer:
             return
         await self._queue.put(None)
         await asyncio.shield(self._task)
+        await self._release_direct()
         # Submitters that were blocked on a full queue may have slipped in after the sentinel.
         while not self._queue.empty():
             request = self._queue.get_nowait()
@@ -286,6 +305,12 @@ class Writer:
 
     async def _attempt(self, batch: list[_Request]) -> list[Outcome]:
         """Run the batch in one transaction; on an unexpected job error, again with savepoints."""
+        if self._direct and all(
+            isinstance(r.fn, BatchJob) and type(r.fn).sqlite_direct for r in batch
+        ):
+            outcomes = await self._direct_transaction(batch)
+            if outcomes is not None:
+                return outcomes
         try:
             return await self._transaction(batch, isolate=False)
         except _NeedsIsolation as exc:
@@ -293,6 +318,72 @@ class Writer:
                 return [Outcome(False, exc.__cause__)]
             self.stats.isolated_retries += 1
             return await self._transaction(batch, isolate=True)
+
+    async def _direct_transaction(self, batch: list[_Request]) -> list[Outcome] | None:
+        """SQLite, every job with a ``run_batch_sqlite``: ``BEGIN IMMEDIATE``, the groups and
+        ``COMMIT`` as one function on the driver's thread (one round trip per batch instead of one
+        per statement, pool checkout and reset; :mod:`.sqlite_direct`). None when that is not
+        possible or anything unexpected was raised (rolled back): the caller then runs the batch
+        the portable way, which isolates a failing job."""
+        run = await self._direct_runner()
+        if run is None:
+            return None
+        groups: list[tuple[type[BatchJob[Any]], list[Any]]] = []
+        for request in batch:
+            kind = type(cast(BatchJob[Any], request.fn))
+            if groups and groups[-1][0] is kind:
+                groups[-1][1].append(request.fn)
+            else:
+                groups.append((kind, [request.fn]))
+
+        def transaction(db: sqlite3.Connection) -> list[Outcome]:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes: list[Outcome] = []
+                for kind, jobs in groups:
+                    group = kind.run_batch_sqlite(db, jobs)
+                    if len(group) != len(jobs):
+                        raise RuntimeError(f"{kind.__name__}.run_batch_sqlite lost outcomes")
+                    outcomes.extend(group)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            return outcomes
+
+        try:
+            outcomes: list[Outcome] = await run(transaction)
+        except Exception as exc:
+            _log.info("direct SQLite batch of %d failed (%r): running it again", len(batch), exc)
+            await self._release_direct()
+            return None
+        self.stats.transactions += 1
+        self.stats.direct_transactions += 1
+        self.stats.grouped_jobs += len(batch)
+        return outcomes
+
+    async def _direct_runner(
+        self,
+    ) -> Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]] | None:
+        """The writer's own SQLite connection (kept out of the pool), as a direct runner."""
+        if self._direct_run is None:
+            conn = await self._engine.connect()
+            run = await direct_sqlite(conn)
+            if run is None:
+                self._direct = False  # another driver: the portable path only
+                await conn.close()
+                return None
+            self._direct_conn, self._direct_run = conn, run
+        return self._direct_run
+
+    async def _release_direct(self) -> None:
+        conn, self._direct_conn, self._direct_run = self._direct_conn, None, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception as exc:
+                _log.debug("closing the writer's SQLite connection: %r", exc)
 
     async def _transaction(self, batch: list[_Request], *, isolate: bool) -> list[Outcome]:
         async with self._engine.connect() as conn:

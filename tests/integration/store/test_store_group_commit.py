@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.store import sql_append, sql_receipts
 from chatterbox.store import tables as t
+from chatterbox.store import writer as writer_module
 from chatterbox.store.errors import RoomNotFound, StoreClosed
 from chatterbox.store.records import MessageRecord
 from chatterbox.store.sql import SqlStore, open_store
@@ -132,6 +133,7 @@ def statements(
 
         monkeypatch.setattr(sql_append, "direct_sqlite", unavailable)
         monkeypatch.setattr(sql_receipts, "direct_sqlite", unavailable)
+        monkeypatch.setattr(writer_module, "direct_sqlite", unavailable)
     return str(request.param)
 
 
@@ -162,6 +164,60 @@ async def test_sqlite_append_groups_run_directly_inside_the_batch_transaction(
     monkeypatch.setattr(sql_append, "_run_batch_sqlite", spy)
     await asyncio.gather(*(store.append_message(room, alice, f"m{i}", f"k{i}") for i in range(5)))
     assert in_transaction == [True]  # one group, inside the writer's BEGIN IMMEDIATE
+
+
+async def test_sqlite_batches_of_direct_jobs_are_one_call_from_begin_to_commit(
+    store: SqlStore, make_users: MakeUsers, backend: str, db_url: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the direct path is SQLite's")
+    [alice] = await make_users("alice")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    before = store.writer_stats.direct_transactions
+    message, created = await store.append_message(room, alice, "alone", "k-alone")
+    assert created and store.writer_stats.direct_transactions == before + 1
+    marked = await store.upsert_receipt(room, alice, "seen", message.id, message.seq, 1)
+    assert marked and store.writer_stats.direct_transactions == before + 2
+    # Committed: another connection to the file sees both rows.
+    with sqlite3.connect(str(db_url).split("///", 1)[1]) as db:
+        assert db.execute("SELECT body FROM messages WHERE id = ?", (message.id,)).fetchone() == (
+            "alone",
+        )
+        assert db.execute(
+            "SELECT seq FROM receipts WHERE room_id = ? AND user_id = ?", (room, alice)
+        ).fetchone() == (message.seq,)
+
+
+async def test_a_failed_direct_transaction_is_rolled_back_and_run_the_portable_way(
+    store: SqlStore, make_users: MakeUsers, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the direct path is SQLite's")
+    [alice] = await make_users("alice")
+    room = (await store.create_room("public", "room", None, alice, alice)).id
+    run = sql_append._run_batch_sqlite
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def flaky(appends: Any, at: int, db: sqlite3.Connection) -> Any:
+        outcomes = run(appends, at, db)  # rows written, then the failure: must be rolled back
+        if failures:
+            raise failures.pop()
+        return outcomes
+
+    monkeypatch.setattr(sql_append, "_run_batch_sqlite", flaky)
+    before = store.writer_stats.direct_transactions
+    results = await asyncio.gather(
+        *(store.append_message(room, alice, f"m{i}", f"k{i}") for i in range(5))
+    )
+    assert all(created for _, created in results) and not failures
+    assert sorted(m.seq for m, _ in results) == list(range(2, 7))  # nothing written twice
+    events = await store.events_since(room, 0)
+    assert [e.seq for e in events] == list(range(1, 7))
+    page, _ = await store.history_page(room, None, 100)
+    assert sorted(m.body for m in page) == [f"m{i}" for i in range(5)]
+    # The next batch takes the direct path again, on a fresh connection.
+    await store.append_message(room, alice, "after", "k-after")
+    assert store.writer_stats.direct_transactions > before
 
 
 async def test_key_lookups_use_the_composite_indexes(store: SqlStore, backend: str) -> None:
