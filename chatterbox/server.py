@@ -17,10 +17,17 @@ WebSocket with **1001** so that clients reconnect — through the load balancer,
 and resume, let in-flight commands commit), and only then lets uvicorn shut down (which would
 otherwise close open WebSockets with 1012). :func:`run_workers` is ``serve --workers N``: N such
 servers in child processes sharing one listening socket (requires Redis for fan-out).
+
+Garbage collection: once started, :class:`ChatterboxServer` collects and then *freezes* the heap
+(``gc.freeze()``): the ~10^5-10^6 objects of the imported libraries and the app move to the
+permanent generation, so the collector's full passes, which otherwise walk all of them while
+every connection waits, only look at what serving allocates (``docs/benchmarks.md``: the
+latency spikes this removed).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import socket
@@ -44,6 +51,13 @@ _log = logging.getLogger("chatterbox.server")
 
 class ChatterboxServer(uvicorn.Server):
     """uvicorn's server with a drain step before its shutdown (module docstring)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup (lifespan, listening), then freeze what start-up allocated."""
+        await super().startup(sockets)
+        gc.collect()
+        gc.freeze()
+        _log.debug("heap frozen: %d objects out of the collector's way", gc.get_freeze_count())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Stop listening, drain, then uvicorn's shutdown (connections, lifespan)."""

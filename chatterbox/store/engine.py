@@ -8,7 +8,9 @@ SQLite durability trade-off (``synchronous``), with ``journal_mode=WAL``:
 * ``FULL``: the WAL is fsynced at every commit, so a committed (hence acknowledged) message survives even
   a power loss.
 
-``wal_autocheckpoint`` is raised to :data:`WAL_AUTOCHECKPOINT_PAGES` (fewer, larger checkpoints).
+``wal_autocheckpoint`` is raised to :data:`WAL_AUTOCHECKPOINT_PAGES` (fewer, larger checkpoints); a store
+also checkpoints in the background (:mod:`chatterbox.store.checkpoint`), so that the commit that
+crosses that size, and stalls the writer while it copies and fsyncs, is rare.
 
 Group commit (:mod:`chatterbox.store.writer`) makes ``FULL`` affordable: one fsync per batch, not per message.
 
@@ -42,6 +44,7 @@ __all__ = [
     "create_engine",
     "is_postgresql",
     "is_sqlite",
+    "sqlite_file",
 ]
 
 Synchronous = Literal["NORMAL", "FULL"]
@@ -83,6 +86,11 @@ def _postgresql_defaults(url: URL, kwargs: dict[str, Any]) -> None:
         server_settings.setdefault("application_name", "chatterbox")
         connect_args["server_settings"] = server_settings
         kwargs["connect_args"] = connect_args
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL (None for another database)."""
+    return _sqlite_path(url).expanduser() if url.get_backend_name() == "sqlite" else None
 
 
 def _sqlite_path(url: URL) -> Path:

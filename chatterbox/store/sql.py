@@ -35,6 +35,8 @@ class SqlStore(UsersMixin, SessionsMixin, RoomsMixin, MessagesMixin, ReceiptsMix
         try:
             await self._writer.close()
         finally:
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
             await self._engine.dispose()
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.domain.clock import now_ms
 from chatterbox.store import tables as t
+from chatterbox.store.checkpoint import Checkpointer
+from chatterbox.store.engine import sqlite_file
 from chatterbox.store.errors import RoomNotFound
 from chatterbox.store.records import (
     EventKind,
@@ -70,7 +72,17 @@ class SqlBase:
         self._engine = engine
         self._clock = clock
         prepare = None if engine.dialect.name == "sqlite" else lock_rooms
-        self._writer = Writer(engine, max_batch=max_batch, max_queue=max_queue, prepare=prepare)
+        self._checkpointer: Checkpointer | None = None
+        path = sqlite_file(engine.url)
+        if path is not None:
+            self._checkpointer = Checkpointer(path)
+        self._writer = Writer(
+            engine,
+            max_batch=max_batch,
+            max_queue=max_queue,
+            prepare=prepare,
+            on_commit=self._checkpointer.committed if self._checkpointer else None,
+        )
 
     async def _read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read-only ``fn`` on a pooled connection.

@@ -179,11 +179,13 @@ class Writer:
         max_queue: int = 10_000,
         prepare: Prepare | None = None,
         max_retries: int = 10,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         """``max_batch``: jobs per transaction at most; ``max_queue``: pending jobs before submitters wait.
 
         ``prepare`` runs first in every batch transaction (see the module docstring); ``max_retries``:
-        how many times a batch is run again after a deadlock or serialization failure.
+        how many times a batch is run again after a deadlock or serialization failure;
+        ``on_commit`` is called after each batch (e.g. :class:`.checkpoint.Checkpointer`).
         """
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -193,6 +195,7 @@ class Writer:
         self._max_batch = max_batch
         self._prepare = prepare
         self._max_retries = max_retries
+        self._on_commit = on_commit
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue(maxsize=max_queue)
         self._task: asyncio.Task[None] | None = None
         self._direct = engine.dialect.name == "sqlite"
@@ -295,6 +298,8 @@ class Writer:
                     request.future.set_exception(StoreClosed("the writer was stopped"))
             raise
         self.stats.jobs += len(batch)
+        if self._on_commit is not None:
+            self._on_commit()
         for request, outcome in zip(batch, outcomes, strict=True):
             if request.future.done():
                 continue
