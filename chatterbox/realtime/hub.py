@@ -111,6 +111,9 @@ class Hub:
         """Shared presence and connection slots (with the Redis broker), else None."""
         self._global: dict[str, tuple[JSON, tuple[str, ...]]] = {}
         """With a cluster: the last announced presence of each user, and their rooms."""
+        self._room_users: dict[str, set[str]] = {}
+        """Per room, users who may share it: seen here in it, or announced with it (a superset,
+        so that ``hello`` looks at the room's users, never at every user ever seen)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -229,6 +232,7 @@ class Hub:
         if not permissions.can_read(access.kind or "private", access.role):
             return
         conn.rooms[room_id] = access
+        self._room_users.setdefault(room_id, set()).add(conn.user.id)
         conns = self.room_conns.setdefault(room_id, set())
         alone = not conns
         conns.add(conn)
@@ -429,7 +433,7 @@ class Hub:
         if self.cluster is not None and env.user_id is not None:
             state = orjson.loads(env.text)
             del state["type"]
-            self._global[env.user_id] = (state, env.rooms)
+            self._set_global(env.user_id, state, env.rooms)
         targets: set[Connection] = set()
         for room_id in env.rooms:
             targets.update(self.room_conns.get(room_id, ()))
@@ -547,7 +551,7 @@ class Hub:
                     )
                 )
             else:
-                self._global[user_id] = (state, rooms)
+                self._set_global(user_id, state, rooms)
 
     def presence_states(self, user_ids: Iterable[str]) -> list[JSON]:
         """``PresenceState`` of those users this process (or, with a cluster, the deployment)
@@ -566,10 +570,24 @@ class Hub:
             out.append(state)
         return out
 
+    def _set_global(self, user_id: str, state: JSON, rooms: tuple[str, ...]) -> None:
+        self._global[user_id] = (state, rooms)
+        for room_id in rooms:
+            self._room_users.setdefault(room_id, set()).add(user_id)
+
     def presence_for(self, rooms: frozenset[str]) -> list[JSON]:
-        """Presence of the known users sharing at least one of ``rooms`` (for ``hello``)."""
-        users = {u for u in self._seen_users if self._rooms_of(u) & rooms}
-        users.update(u for u, (_, r) in self._global.items() if rooms.intersection(r))
+        """Presence of the known users sharing at least one of ``rooms`` (for ``hello``): the
+        rooms' candidate users (:attr:`_room_users`), each checked against their current rooms."""
+        candidates: set[str] = set()
+        for room_id in rooms:
+            candidates.update(self._room_users.get(room_id, ()))
+        users: set[str] = set()
+        for user_id in candidates:
+            known = self._global.get(user_id)
+            if (user_id in self._seen_users and self._rooms_of(user_id) & rooms) or (
+                known is not None and rooms.intersection(known[1])
+            ):
+                users.add(user_id)
         return self.presence_states(sorted(users))
 
     def add_markers(self, markers: Iterable[Marker]) -> None:
