@@ -78,8 +78,10 @@ test-e2e: setup system-deps
 clean:  ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) tools/node_modules build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-report bench-smoke
 bench: setup  ## Full benchmark (~35 min; first run also seeds ~2.5 min): rewrites docs/benchmarks.md and docs/bench/*.png
-	$(PY) bench/run.py
+	$(PY) bench/run.py --json bench/build/last-run.json
+bench-report: setup  ## Rewrite docs/benchmarks.md from the last `make bench` records (after editing bench/NOTES.md)
+	$(PY) bench/report.py bench/build/last-run.json
 bench-smoke: setup  ## Benchmark harness check (seconds, tiny N, every server)
 	$(PY) bench/run.py --smoke
