@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 __all__ = ["format_ms", "now_ms", "parse_ts"]
 
@@ -13,10 +14,24 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_MAX_MS = 253_402_300_800_000
+"""9999-12-31T23:59:59.999Z + 1 ms: four-digit years only."""
+
+
+@lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a whole second (cached: a message view renders up to three
+    timestamps, history and replay render them by the thousand, mostly within a few seconds)."""
+    t = time.gmtime(seconds)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
 def format_ms(ms: int) -> str:
     """Render ``ms`` as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the ``Timestamp`` schema)."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    if not 0 <= ms < _MAX_MS:
+        dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
+        return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    return f"{_second(ms // 1000)}.{ms % 1000:03d}Z"
 
 
 def parse_ts(ts: str) -> int:

@@ -208,6 +208,9 @@ class MessagesMixin(SqlBase):
             raise ValueError("limit must be at least 1")
 
         async def q(conn: AsyncConnection) -> list[RoomEventRecord]:
+            direct = await direct_sqlite(conn)
+            if direct is not None:
+                return await direct(partial(_events_since_sqlite, room_id, after_seq, limit))
             e = t.room_events
             stmt = (
                 select(e, *_message_cols)
@@ -322,3 +325,34 @@ def _unread_counts_sqlite(
     finally:
         db.execute("COMMIT")
     return counts
+
+
+_EVENTS_SINCE_SQL = (
+    "SELECT e.room_id, e.seq, e.kind, e.message_id, e.user_id, e.payload, e.created_at, "
+    "m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, "
+    "m.deleted_at FROM room_events e LEFT OUTER JOIN messages m ON m.id = e.message_id "
+    "WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?"
+)
+
+
+def _events_since_sqlite(
+    room_id: str, after_seq: int, limit: int, db: sqlite3.Connection
+) -> list[RoomEventRecord]:
+    """:meth:`MessagesMixin.events_since` as one ``sqlite3`` statement (one thread round trip
+    per page of a replay instead of one per driver call; records built from plain tuples)."""
+    events: list[RoomEventRecord] = []
+    for row in db.execute(_EVENTS_SINCE_SQL, (room_id, after_seq, limit)):
+        payload = row[5]
+        events.append(
+            RoomEventRecord(
+                room_id=row[0],
+                seq=row[1],
+                kind=row[2],
+                message_id=row[3],
+                user_id=row[4],
+                payload=None if payload is None else json.loads(payload),
+                created_at=row[6],
+                message=None if row[7] is None else MessageRecord(*row[7:16]),
+            )
+        )
+    return events
