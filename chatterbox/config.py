@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     """Bytes queued for one connection whose socket is not writable before it is closed (4008)."""
     send_buffer_max_frames: int = Field(default=4096, ge=16)
     """Frames queued for one connection whose socket is not writable before it is closed (4008)."""
+    hello_concurrency: int = Field(default=16, ge=1)
+    """Connections building their ``hello`` snapshot at the same time; others wait their turn.
+    A process serves one core: more in parallel only raises the memory peak (each snapshot holds
+    its rooms, history and presence as Python objects) when thousands of clients reconnect at once."""
     direct_wire: bool = True
     """Write pre-encoded WebSocket frames straight to uvicorn's transport, coalesced to one write
     per connection per loop iteration (``realtime/wire.py``). False: every frame goes through the

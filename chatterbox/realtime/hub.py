@@ -94,6 +94,8 @@ class Hub:
         """Receipt marker batches per room."""
         self.connections: set[Connection] = set()
         """Every registered connection."""
+        self.hello_slots = asyncio.Semaphore(settings.hello_concurrency)
+        """Connections building their ``hello`` at the same time (``hello_concurrency``)."""
         self.by_user: dict[str, set[Connection]] = {}
         """Connections per user id."""
         self.room_conns: dict[str, set[Connection]] = {}

@@ -34,7 +34,15 @@ JSON = dict[str, Any]
 
 
 async def open_connection(hub: Hub, conn: Connection) -> None:
-    """Register, snapshot, write ``hello``, go ``open``, then catch up rooms that moved meanwhile."""
+    """Register, snapshot, write ``hello``, go ``open``, then catch up rooms that moved meanwhile
+    (at most ``hello_concurrency`` connections at a time: :attr:`Hub.hello_slots`)."""
+    async with hub.hello_slots:
+        await _open(hub, conn)
+
+
+async def _open(hub: Hub, conn: Connection) -> None:
+    if conn.state is not ConnState.CONNECTING:  # gone while waiting for a slot
+        return
     hub.register(conn)
     user = conn.user
     rooms = await hub.store.list_user_rooms(user.id)

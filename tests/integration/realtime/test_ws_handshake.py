@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from tests.support.live_server import LiveServer
 
-from .wsclient import open_ws, refusal_status, register
+from .conftest import FAST_ENV, MakeServer
+from .wsclient import make_room, open_ws, refusal_status, register
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +97,28 @@ async def test_hello(ws_server: LiveServer) -> None:
         ]
     finally:
         await client.close()
+
+
+async def test_hellos_wait_their_turn_and_all_arrive(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    """``hello_concurrency=1``: connections opened at once are greeted one after the other, every
+    one of them, and then all receive the room's messages (a slot that was never given back would
+    leave the others waiting for ever)."""
+    server = make_server(tmp_path, {**FAST_ENV, "CHATTERBOX_HELLO_CONCURRENCY": "1"})
+    server.start()
+    users = [register(server) for _ in range(6)]
+    room = make_room(server, users[0], *users[1:])
+    clients = await asyncio.gather(
+        *(open_ws(server, u, room=room) for u in users for _ in range(2))
+    )
+    try:
+        assert len(clients) == 12
+        assert all(c.hello["active_room_id"] == room for c in clients)
+        sent = await clients[0].say(room, "after the queue")
+        for c in clients[1:]:
+            got = await c.wait_for(lambda f: f["type"] == "message.created")
+            assert got["message"]["id"] == sent["id"]
+    finally:
+        for c in clients:
+            await c.close()
