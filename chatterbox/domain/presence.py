@@ -61,6 +61,8 @@ class PresenceTracker:
         self.grace_ms: Final = grace_ms
         """How long after the last connection closes before offline is announced."""
         self._users: dict[str, _User] = {}
+        self._grace: dict[str, int] = {}
+        """Users in their grace period, with when it ends (timers look at these, not at everyone)."""
 
     def _announce(self, user_id: str, u: _User, status: PresenceStatus) -> PresenceChange | None:
         if u.status == status:
@@ -77,6 +79,7 @@ class PresenceTracker:
         u.conns.add(conn_id)
         u.closed_ms = None
         u.offline_due_ms = None
+        self._grace.pop(user_id, None)
         if u.status == "offline":
             u.away = False
         return self._announce(user_id, u, "away" if u.away else "online")
@@ -90,14 +93,14 @@ class PresenceTracker:
         if not u.conns:
             u.closed_ms = now_ms
             u.offline_due_ms = now_ms + self.grace_ms
+            self._grace[user_id] = u.offline_due_ms
 
     def due(self, now_ms: int) -> list[PresenceChange]:
         """Announce ``offline`` for every user whose grace period has ended (sorted by user)."""
         out: list[PresenceChange] = []
-        for user_id in sorted(self._users):
+        for user_id in sorted(u for u, due in self._grace.items() if due <= now_ms):
+            del self._grace[user_id]
             u = self._users[user_id]
-            if u.offline_due_ms is None or u.offline_due_ms > now_ms:
-                continue
             u.last_seen_ms = u.closed_ms
             u.closed_ms = None
             u.offline_due_ms = None
@@ -109,10 +112,7 @@ class PresenceTracker:
 
     def next_due_ms(self) -> int | None:
         """When the earliest grace period ends; ``None`` if none is running."""
-        return min(
-            (u.offline_due_ms for u in self._users.values() if u.offline_due_ms is not None),
-            default=None,
-        )
+        return min(self._grace.values(), default=None)
 
     def set_away(self, user_id: str) -> PresenceChange | None:
         """The user says they are away; ignored unless connected."""

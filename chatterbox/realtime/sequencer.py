@@ -32,6 +32,15 @@ class Sequencer(Generic[T]):
         self.gap_timeout_ms = gap_timeout_ms
         """How long a gap may stay open before :meth:`overdue` reports it."""
         self._rooms: dict[str, _Room[T]] = {}
+        self._gaps: dict[str, _Room[T]] = {}
+        """Rooms with an open gap (timers look at these, not at every room)."""
+
+    def _gap(self, room_id: str, room: _Room[T], since_ms: int | None) -> None:
+        room.gap_since_ms = since_ms
+        if since_ms is None:
+            self._gaps.pop(room_id, None)
+        else:
+            self._gaps[room_id] = room
 
     def released(self, room_id: str) -> int:
         """The last ``seq`` released for the room (0 if none known)."""
@@ -53,7 +62,7 @@ class Sequencer(Generic[T]):
         if seq != room.released + 1:
             room.pending[seq] = item
             if room.gap_since_ms is None:
-                room.gap_since_ms = now_ms
+                self._gap(room_id, room, now_ms)
             return []
         out = [item]
         room.released = seq
@@ -63,13 +72,13 @@ class Sequencer(Generic[T]):
                 break
             out.append(nxt)
             room.released += 1
-        room.gap_since_ms = now_ms if room.pending else None
+        self._gap(room_id, room, now_ms if room.pending else None)
         return out
 
     def overdue(self, now_ms: int) -> list[tuple[str, int, int]]:
         """Rooms whose gap is older than the timeout: ``(room_id, after_seq, first_pending_seq)``."""
         out: list[tuple[str, int, int]] = []
-        for room_id, room in self._rooms.items():
+        for room_id, room in self._gaps.items():
             since = room.gap_since_ms
             if since is not None and now_ms - since >= self.gap_timeout_ms and room.pending:
                 out.append((room_id, room.released, min(room.pending)))
@@ -85,11 +94,11 @@ class Sequencer(Generic[T]):
             del room.pending[old]
         first = room.pending.pop(seq, None)
         if first is None:
-            room.gap_since_ms = now_ms if room.pending else None
+            self._gap(room_id, room, now_ms if room.pending else None)
             return []
         return self.offer(room_id, seq, first, now_ms)
 
     def next_deadline_ms(self) -> int | None:
         """When the oldest open gap times out; None if no gap is open."""
-        starts = [r.gap_since_ms for r in self._rooms.values() if r.gap_since_ms is not None]
+        starts = [r.gap_since_ms for r in self._gaps.values() if r.gap_since_ms is not None]
         return min(starts) + self.gap_timeout_ms if starts else None

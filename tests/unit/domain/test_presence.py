@@ -171,3 +171,18 @@ def test_announcements_are_consistent(ops: list[tuple[str, str, int]]) -> None:
         seen_by_clients = c.status
     assert seen_by_clients == "offline"
     assert p.status("u") == "offline"
+
+
+def test_timers_follow_only_the_users_in_their_grace_period() -> None:
+    p = PresenceTracker(G)
+    for i in range(1000):
+        p.connection_opened(f"u{i:04d}", f"c{i}", 0)
+    assert p.next_due_ms() is None
+    p.connection_closed("u0500", "c500", 100)
+    p.connection_closed("u0007", "c7", 200)
+    assert p.next_due_ms() == 100 + G
+    p.connection_opened("u0500", "c500b", 300)  # back within grace: its timer is gone
+    assert p.next_due_ms() == 200 + G
+    assert p.due(200 + G) == [PresenceChange("u0007", "offline", 200)]
+    assert p.next_due_ms() is None and p.due(10**9) == []
+    assert p.status("u0500") == "online"

@@ -78,3 +78,20 @@ def test_sequencer_gap_timeout_and_skip() -> None:
     assert seq.offer("r", 6, "f", 520) == ["f"]  # part of the gap arrives
     assert seq.skip_to("r", 8, 600) == ["h"]  # 7 never came
     assert seq.released("r") == 8 and seq.overdue(10_000) == []
+
+
+def test_sequencer_deadlines_follow_only_the_rooms_with_a_gap() -> None:
+    seq: Sequencer[str] = Sequencer(gap_timeout_ms=500)
+    for i in range(1000):
+        seq.seed(f"r{i}", 1)
+        assert seq.offer(f"r{i}", 2, "in order", 0) == ["in order"]
+    assert seq.next_deadline_ms() is None and seq.overdue(10_000) == []
+    assert seq.offer("r7", 4, "late", 100) == []
+    assert seq.offer("r3", 5, "later", 300) == []
+    assert seq.next_deadline_ms() == 600
+    assert seq.overdue(700) == [("r7", 2, 4)]
+    assert seq.overdue(850) == [("r7", 2, 4), ("r3", 2, 5)]
+    assert seq.offer("r7", 3, "found", 900) == ["found", "late"]
+    assert seq.next_deadline_ms() == 800
+    assert seq.skip_to("r3", 5, 1000) == ["later"]
+    assert seq.next_deadline_ms() is None and seq.overdue(10_000) == []
