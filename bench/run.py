@@ -644,6 +644,15 @@ def chatterbox_ready(env: Env) -> str | None:
 # report
 
 
+def _measured_commit() -> str:
+    """The commit of the measured tree (``-dirty`` when it had changes)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench.report import _commit
+
+    return _commit()
+
+
 def med(values: Sequence[float]) -> float:
     """Median (NaN when empty)."""
     return statistics.median(values) if values else float("nan")
@@ -660,6 +669,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write raw records here")
     args = parser.parse_args()
 
+    measured = _measured_commit()  # before the run: the tree may be edited while it runs
     profile = SMOKE if args.smoke else FULL
     if args.reps:
         profile.reps = args.reps
@@ -706,6 +716,7 @@ def main() -> int:
                         "failures": runner.failures,
                         "pending": pending,
                         "elapsed": elapsed,
+                        "commit": measured,
                     },
                     indent=1,
                 )
@@ -724,7 +735,7 @@ def main() -> int:
         if not args.no_report:
             from bench.report import write_report
 
-            write_report(runner.records, runner.failures, profile, pending, elapsed)
+            write_report(runner.records, runner.failures, profile, pending, elapsed, measured)
         print(f"bench: {len(runner.records)} runs in {elapsed:.0f} s", file=sys.stderr)
     return 0
 
