@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics"]
+__all__ = ["ByLabel", "Metrics"]
+
+M = TypeVar("M", Counter, Histogram)
+
+
+class ByLabel(Generic[M]):
+    """The labelled children of a one-label metric, each looked up once (prometheus
+    ``labels()`` costs ~2 µs a call; the real-time path counts every frame)."""
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[str, M] = {}
+
+    def __getitem__(self, label: str) -> M:
+        child = self._children.get(label)
+        if child is None:
+            child = self._children[label] = self._metric.labels(label)
+        return child
 
 
 @dataclass
@@ -39,6 +59,9 @@ class Metrics:
         self.errors = Counter(
             "chatterbox_errors", "Error frames and HTTP errors, by code", ["code"], registry=r
         )
+        self.frames_in_by_type = ByLabel(self.frames_in)
+        self.frames_out_by_type = ByLabel(self.frames_out)
+        self.command_latency_by_type = ByLabel(self.command_latency)
         self.http_requests = Counter(
             "chatterbox_http_requests",
             "HTTP requests, by route and status",

@@ -49,7 +49,6 @@ class _User:
     status: PresenceStatus = "offline"
     last_seen_ms: int | None = None
     closed_ms: int | None = None  # when the last connection closed, while in grace
-    offline_due_ms: int | None = None
 
 
 class PresenceTracker:
@@ -78,7 +77,6 @@ class PresenceTracker:
         u = self._users.setdefault(user_id, _User())
         u.conns.add(conn_id)
         u.closed_ms = None
-        u.offline_due_ms = None
         self._grace.pop(user_id, None)
         if u.status == "offline":
             u.away = False
@@ -92,8 +90,7 @@ class PresenceTracker:
         u.conns.discard(conn_id)
         if not u.conns:
             u.closed_ms = now_ms
-            u.offline_due_ms = now_ms + self.grace_ms
-            self._grace[user_id] = u.offline_due_ms
+            self._grace[user_id] = now_ms + self.grace_ms
 
     def due(self, now_ms: int) -> list[PresenceChange]:
         """Announce ``offline`` for every user whose grace period has ended (sorted by user)."""
@@ -103,7 +100,6 @@ class PresenceTracker:
             u = self._users[user_id]
             u.last_seen_ms = u.closed_ms
             u.closed_ms = None
-            u.offline_due_ms = None
             u.away = False
             change = self._announce(user_id, u, "offline")
             if change is not None:

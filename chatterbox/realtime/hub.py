@@ -75,7 +75,6 @@ class Hub:
         self.settings = settings
         self.metrics = metrics
         self.users = users
-        self._out_counters: dict[str, Any] = {}
         self.broker: Broker = broker or InProcessBroker()
         """Fan-out between processes."""
         self.messaging = Messaging(store=store, users=users, notifier=self)
@@ -447,12 +446,9 @@ class Hub:
         self._count_out("presence", len(targets))
 
     def _count_out(self, frame_type: str, n: int) -> None:
-        """Count ``n`` deliveries of a fanned-out frame (one labelled child per type, cached)."""
+        """Count ``n`` deliveries of a fanned-out frame."""
         if n:
-            child = self._out_counters.get(frame_type)
-            if child is None:
-                child = self._out_counters[frame_type] = self.metrics.frames_out.labels(frame_type)
-            child.inc(n)
+            self.metrics.frames_out_by_type[frame_type].inc(n)
 
     # -- typing, presence, receipts ----------------------------------------------------------------
 
@@ -510,9 +506,13 @@ class Hub:
             PresenceUpdate(change.user_id, status, change.last_seen_ms, tuple(sorted(rooms)))
         )
 
-    def _emit_presence(self, change: PresenceChange, rooms: Iterable[str]) -> None:
+    @staticmethod
+    def _presence_envelope(change: PresenceChange, rooms: Iterable[str]) -> Envelope:
         text = orjson.dumps(frames.presence(change)).decode()
-        self.emit(Envelope(kind="presence", text=text, user_id=change.user_id, rooms=tuple(rooms)))
+        return Envelope(kind="presence", text=text, user_id=change.user_id, rooms=tuple(rooms))
+
+    def _emit_presence(self, change: PresenceChange, rooms: Iterable[str]) -> None:
+        self.emit(self._presence_envelope(change, rooms))
 
     def _local_state(self) -> LocalState:
         """This process's users and slots (for the cluster to register again)."""
@@ -539,21 +539,14 @@ class Hub:
             _log.warning("could not read the cluster's presence: %r", exc)
             return
         for user_id, (change, rooms) in snapshot.items():
-            state = frames.presence(change)
-            del state["type"]
             known = self._global.get(user_id)
             before = known[0]["status"] if known is not None else "offline"
             if announce and before != change.status:
-                self._fanout_presence(
-                    Envelope(
-                        kind="presence",
-                        text=orjson.dumps(frames.presence(change)).decode(),
-                        user_id=user_id,
-                        rooms=rooms,
-                    )
-                )
-            else:
-                self._set_global(user_id, state, rooms)
+                self._fanout_presence(self._presence_envelope(change, rooms))  # also records it
+                continue
+            state = frames.presence(change)
+            del state["type"]
+            self._set_global(user_id, state, rooms)
 
     def presence_states(self, user_ids: Iterable[str]) -> list[JSON]:
         """``PresenceState`` of those users this process (or, with a cluster, the deployment)

@@ -22,7 +22,6 @@ T = TypeVar("T")
 class _Room(Generic[T]):
     released: int
     pending: dict[int, T] = field(default_factory=dict)
-    gap_since_ms: int | None = None
 
 
 class Sequencer(Generic[T]):
@@ -32,15 +31,15 @@ class Sequencer(Generic[T]):
         self.gap_timeout_ms = gap_timeout_ms
         """How long a gap may stay open before :meth:`overdue` reports it."""
         self._rooms: dict[str, _Room[T]] = {}
-        self._gaps: dict[str, _Room[T]] = {}
-        """Rooms with an open gap (timers look at these, not at every room)."""
+        self._gaps: dict[str, int] = {}
+        """Since when each room with an open gap has had it (timers look at these only)."""
 
-    def _gap(self, room_id: str, room: _Room[T], since_ms: int | None) -> None:
-        room.gap_since_ms = since_ms
-        if since_ms is None:
-            self._gaps.pop(room_id, None)
+    def _gap(self, room_id: str, room: _Room[T], now_ms: int) -> None:
+        """The room's gap state after a change: open since ``now_ms`` if events are pending."""
+        if room.pending:
+            self._gaps[room_id] = now_ms
         else:
-            self._gaps[room_id] = room
+            self._gaps.pop(room_id, None)
 
     def released(self, room_id: str) -> int:
         """The last ``seq`` released for the room (0 if none known)."""
@@ -61,8 +60,7 @@ class Sequencer(Generic[T]):
             return []
         if seq != room.released + 1:
             room.pending[seq] = item
-            if room.gap_since_ms is None:
-                self._gap(room_id, room, now_ms)
+            self._gaps.setdefault(room_id, now_ms)
             return []
         out = [item]
         room.released = seq
@@ -72,15 +70,15 @@ class Sequencer(Generic[T]):
                 break
             out.append(nxt)
             room.released += 1
-        self._gap(room_id, room, now_ms if room.pending else None)
+        self._gap(room_id, room, now_ms)
         return out
 
     def overdue(self, now_ms: int) -> list[tuple[str, int, int]]:
         """Rooms whose gap is older than the timeout: ``(room_id, after_seq, first_pending_seq)``."""
         out: list[tuple[str, int, int]] = []
-        for room_id, room in self._gaps.items():
-            since = room.gap_since_ms
-            if since is not None and now_ms - since >= self.gap_timeout_ms and room.pending:
+        for room_id, since in self._gaps.items():
+            room = self._rooms[room_id]
+            if now_ms - since >= self.gap_timeout_ms:
                 out.append((room_id, room.released, min(room.pending)))
         return out
 
@@ -94,11 +92,10 @@ class Sequencer(Generic[T]):
             del room.pending[old]
         first = room.pending.pop(seq, None)
         if first is None:
-            self._gap(room_id, room, now_ms if room.pending else None)
+            self._gap(room_id, room, now_ms)
             return []
         return self.offer(room_id, seq, first, now_ms)
 
     def next_deadline_ms(self) -> int | None:
         """When the oldest open gap times out; None if no gap is open."""
-        starts = [r.gap_since_ms for r in self._gaps.values() if r.gap_since_ms is not None]
-        return min(starts) + self.gap_timeout_ms if starts else None
+        return min(self._gaps.values()) + self.gap_timeout_ms if self._gaps else None

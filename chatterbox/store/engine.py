@@ -134,7 +134,9 @@ def create_engine(
             kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, echo=echo, **kwargs)
 
-    _sqlite_path(url).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
     # One process serves one core and SQLite reads are CPU-bound: a few connections are enough,
     # and each holds its own page cache and driver thread (measured: 10 000 idle WebSockets,
     # 37.6-38.0 -> 36.5-36.7 KiB each; 1 000: 64-68 -> 46-48 KiB; SQLAlchemy's default 5 + 10).

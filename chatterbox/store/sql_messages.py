@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -219,22 +219,7 @@ class MessagesMixin(SqlBase):
                 .order_by(e.c.seq)
                 .limit(limit)
             )
-            events: list[RoomEventRecord] = []
-            for r in (await conn.execute(stmt)).mappings():
-                payload = None if r["payload"] is None else json.loads(r["payload"])
-                events.append(
-                    RoomEventRecord(
-                        room_id=r["room_id"],
-                        seq=r["seq"],
-                        kind=cast(EventKind, r["kind"]),
-                        message_id=r["message_id"],
-                        user_id=r["user_id"],
-                        payload=payload,
-                        created_at=r["created_at"],
-                        message=None if r[_M + "id"] is None else row_to_message(r, _M),
-                    )
-                )
-            return events
+            return [_event_record(tuple(row)) for row in await conn.execute(stmt)]
 
         return await self._read(q)
 
@@ -339,20 +324,23 @@ def _events_since_sqlite(
     room_id: str, after_seq: int, limit: int, db: sqlite3.Connection
 ) -> list[RoomEventRecord]:
     """:meth:`MessagesMixin.events_since` as one ``sqlite3`` statement (one thread round trip
-    per page of a replay instead of one per driver call; records built from plain tuples)."""
-    events: list[RoomEventRecord] = []
-    for row in db.execute(_EVENTS_SINCE_SQL, (room_id, after_seq, limit)):
-        payload = row[5]
-        events.append(
-            RoomEventRecord(
-                room_id=row[0],
-                seq=row[1],
-                kind=row[2],
-                message_id=row[3],
-                user_id=row[4],
-                payload=None if payload is None else json.loads(payload),
-                created_at=row[6],
-                message=None if row[7] is None else MessageRecord(*row[7:16]),
-            )
-        )
-    return events
+    per page of a replay instead of one per driver call)."""
+    return [
+        _event_record(row) for row in db.execute(_EVENTS_SINCE_SQL, (room_id, after_seq, limit))
+    ]
+
+
+def _event_record(row: tuple[Any, ...]) -> RoomEventRecord:
+    """A :class:`RoomEventRecord` from a ``room_events`` row followed by its (outer-joined)
+    ``messages`` columns, both in table order (the SQLAlchemy and the sqlite3 queries alike)."""
+    payload = row[5]
+    return RoomEventRecord(
+        room_id=row[0],
+        seq=row[1],
+        kind=cast(EventKind, row[2]),
+        message_id=row[3],
+        user_id=row[4],
+        payload=None if payload is None else json.loads(payload),
+        created_at=row[6],
+        message=None if row[7] is None else MessageRecord(*row[7:16]),
+    )
