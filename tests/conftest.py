@@ -9,8 +9,9 @@ skipped with the reason, or fail when ``CI`` is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 
@@ -43,19 +44,33 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server for the whole session, stopped (and its directory removed) after."""
+class _Throwaway(Protocol):
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Throwaway)
+
+
+def _session_service(
+    start: Callable[[], S], unavailable: type[Exception], what: str
+) -> Iterator[S]:
+    """Start a throwaway server, skip (fail under ``CI``) when it cannot be had, stop it after."""
     try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as exc:
+        server = start()
+    except unavailable as exc:
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
+        pytest.skip(f"{what} unavailable: {exc}")
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session, stopped (and its directory removed) after."""
+    yield from _session_service(PostgresServer.start, PostgresUnavailable, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +84,4 @@ def postgres_template(postgres_server: PostgresServer) -> str:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A throwaway Redis server for the whole session (tests isolate themselves by key prefix)."""
-    try:
-        server = RedisServer.start()
-    except RedisUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"Redis unavailable: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _session_service(RedisServer.start, RedisUnavailable, "Redis")

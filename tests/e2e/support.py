@@ -17,10 +17,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
-
 from chatterbox.protocol.codec import Codec
 from tests.support.live_server import LiveServer
+from tests.support.rest import register_account, rest
 
 __all__ = [
     "PASSWORD",
@@ -75,26 +74,8 @@ class Account:
 def register(server: LiveServer, prefix: str = "user", display_name: str | None = None) -> Account:
     """Register a fresh account through REST (it joins #general)."""
     username = unique(prefix)
-    body: JSON = {"username": username, "password": PASSWORD}
-    if display_name is not None:
-        body["display_name"] = display_name
-    r = httpx.post(server.url + "/api/auth/register", json=body, timeout=10)
-    assert r.status_code == 201, r.text
-    data = r.json()
+    data = register_account(server, username, PASSWORD, display_name)
     return Account(data["user"], data["token"], username)
-
-
-def rest(
-    server: LiveServer, account: Account, method: str, path: str, body: JSON | None = None
-) -> httpx.Response:
-    """A bearer-authenticated REST call."""
-    return httpx.request(
-        method,
-        server.url + path,
-        json=body,
-        headers={"Authorization": f"Bearer {account.token}"},
-        timeout=10,
-    )
 
 
 def make_room(

@@ -8,13 +8,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 from tests.support.live_server import ROOT, free_port
+from tests.support.system import find_or_install
 
 __all__ = ["Nginx", "NginxUnavailable", "render"]
 
@@ -29,22 +29,7 @@ class NginxUnavailable(RuntimeError):
 
 def find_nginx(install: bool = True) -> str:
     """Path of the nginx binary, installing the Debian package if asked and needed."""
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if found is None and install:
-        result = subprocess.run(
-            [str(ROOT / "tools" / "ensure-system-deps.sh"), "nginx"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise NginxUnavailable(result.stderr.strip() or result.stdout.strip())
-        found = shutil.which("nginx") or "/usr/sbin/nginx"
-    if found is None or not Path(found).exists():
-        raise NginxUnavailable("nginx is not installed")
-    return found
+    return find_or_install("nginx", "/usr/sbin/nginx", NginxUnavailable, install=install)
 
 
 def render(upstream_ports: list[int], listen_port: int) -> str:

@@ -24,12 +24,12 @@ import atexit
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.live_server import ROOT, free_port
+from tests.support.live_server import free_port
+from tests.support.system import ENSURE_DEPS, start_watchdog
 
 __all__ = [
     "PostgresServer",
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 PG_MAJOR = "15"
-_ENSURE_DEPS = ROOT / "tools" / "ensure-system-deps.sh"
 _OS_USER = "postgres"
 
 # Settings for a disposable, fast server (no durability).
@@ -57,7 +56,7 @@ def find_bin_dir(install: bool = True) -> Path:
     base = Path("/usr/lib/postgresql")
     if install and not base.is_dir():
         result = subprocess.run(
-            [str(_ENSURE_DEPS), "postgresql"], capture_output=True, text=True, check=False
+            [str(ENSURE_DEPS), "postgresql"], capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             raise PostgresUnavailable(
@@ -178,25 +177,11 @@ class PostgresServer:
 
     def _start_watchdog(self) -> None:
         """A process that stops the server if this process dies without calling :meth:`stop`."""
-        script = (
-            "import os, shutil, subprocess, sys, time\n"
-            "parent, argv, base = int(sys.argv[1]), sys.argv[2:-1], sys.argv[-1]\n"
-            "while True:\n"
-            "    try:\n"
-            "        os.kill(parent, 0)\n"
-            "    except ProcessLookupError:\n"
-            "        break\n"
-            "    time.sleep(1)\n"
-            "subprocess.run(argv, capture_output=True)\n"
-            "shutil.rmtree(base, ignore_errors=True)\n"
-        )
-        stop = self._stop_argv("immediate")
-        self._watchdog = subprocess.Popen(
-            [sys.executable, "-c", script, str(os.getpid()), *stop, str(self.base_dir)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # a Ctrl-C of the test run must not kill it first
+        self._watchdog = start_watchdog(
+            "subprocess.run(args[:-1], capture_output=True)\n"
+            "shutil.rmtree(args[-1], ignore_errors=True)\n",
+            *self._stop_argv("immediate"),
+            str(self.base_dir),
         )
 
     def _stop_argv(self, mode: str) -> list[str]:

@@ -21,17 +21,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.live_server import ROOT, free_port
+from tests.support.live_server import free_port
+from tests.support.system import find_or_install, start_watchdog
 
 __all__ = ["RedisServer", "RedisUnavailable"]
-
-_ENSURE_DEPS = ROOT / "tools" / "ensure-system-deps.sh"
 
 
 class RedisUnavailable(RuntimeError):
@@ -40,21 +38,9 @@ class RedisUnavailable(RuntimeError):
 
 def find_redis_server(install: bool = True) -> str:
     """Path of ``redis-server``, installing the Debian package if asked and needed."""
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    return find_or_install(
+        "redis-server", "/usr/bin/redis-server", RedisUnavailable, install=install
     )
-    if found is None and install:
-        result = subprocess.run(
-            [str(_ENSURE_DEPS), "redis-server"], capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise RedisUnavailable(
-                f"cannot install redis-server: {result.stderr.strip() or result.stdout.strip()}"
-            )
-        found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if found is None or not Path(found).exists():
-        raise RedisUnavailable("redis-server is not installed")
-    return found
 
 
 def _ping(port: int) -> bool:
@@ -140,34 +126,14 @@ class RedisServer:
 
     def _start_watchdog(self) -> None:
         """A process that kills the server if this process dies without calling :meth:`stop`."""
-        script = (
-            "import os, shutil, signal, sys, time\n"
-            "parent, pidfile, base = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
-            "while True:\n"
-            "    try:\n"
-            "        os.kill(parent, 0)\n"
-            "    except ProcessLookupError:\n"
-            "        break\n"
-            "    time.sleep(1)\n"
+        self._watchdog = start_watchdog(
             "try:\n"
-            "    os.kill(int(open(pidfile).read().strip()), signal.SIGKILL)\n"
+            "    os.kill(int(open(args[0]).read().strip()), signal.SIGKILL)\n"
             "except Exception:\n"
             "    pass\n"
-            "shutil.rmtree(base, ignore_errors=True)\n"
-        )
-        self._watchdog = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                script,
-                str(os.getpid()),
-                str(self.pid_file),
-                str(self.base_dir),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            "shutil.rmtree(args[1], ignore_errors=True)\n",
+            str(self.pid_file),
+            str(self.base_dir),
         )
 
     def _terminate(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> None:

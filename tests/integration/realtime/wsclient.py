@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chatterbox.protocol.codec import Codec
 from tests.support.live_server import LiveServer
+from tests.support.rest import register_account, rest
 
 __all__ = ["Account", "WsClient", "make_room", "open_ws", "refusal_status", "register", "rest"]
 
@@ -60,27 +60,8 @@ class Account:
 def register(server: LiveServer, prefix: str = "user") -> Account:
     """Register a fresh user through the REST API (joins r_general)."""
     username = f"{prefix}{next(_names)}{uuid.uuid4().hex[:6]}"[:32]
-    r = httpx.post(
-        server.url + "/api/auth/register",
-        json={"username": username, "password": PASSWORD},
-        timeout=10,
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
+    body = register_account(server, username, PASSWORD)
     return Account(body["user"], body["token"], body["session_id"], username)
-
-
-def rest(
-    server: LiveServer, account: Account, method: str, path: str, body: JSON | None = None
-) -> httpx.Response:
-    """A bearer-authenticated REST call."""
-    return httpx.request(
-        method,
-        server.url + path,
-        json=body,
-        headers={"Authorization": f"Bearer {account.token}"},
-        timeout=10,
-    )
 
 
 def make_room(server: LiveServer, owner: Account, *members: Account, kind: str = "private") -> str:

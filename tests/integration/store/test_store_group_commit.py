@@ -147,13 +147,19 @@ async def test_the_sqlite_driver_offers_the_direct_path(store: SqlStore, backend
         assert await runner(lambda db: db.execute("SELECT 41 + 1").fetchone()[0]) == 42
 
 
-async def test_sqlite_append_groups_run_directly_inside_the_batch_transaction(
-    store: SqlStore, make_users: MakeUsers, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def sqlite_room(store: SqlStore, make_users: MakeUsers, backend: str) -> tuple[str, str]:
+    """(alice, a public room she owns) in a SQLite store; the direct path is SQLite's."""
     if backend != "sqlite":
         pytest.skip("the direct path is SQLite's")
     [alice] = await make_users("alice")
-    room = (await store.create_room("public", "room", None, alice, alice)).id
+    return alice, (await store.create_room("public", "room", None, alice, alice)).id
+
+
+async def test_sqlite_append_groups_run_directly_inside_the_batch_transaction(
+    store: SqlStore, sqlite_room: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, room = sqlite_room
     in_transaction: list[bool] = []
     run = sql_append._run_batch_sqlite
 
@@ -167,12 +173,9 @@ async def test_sqlite_append_groups_run_directly_inside_the_batch_transaction(
 
 
 async def test_sqlite_batches_of_direct_jobs_are_one_call_from_begin_to_commit(
-    store: SqlStore, make_users: MakeUsers, backend: str, db_url: str
+    store: SqlStore, sqlite_room: tuple[str, str], db_url: str
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the direct path is SQLite's")
-    [alice] = await make_users("alice")
-    room = (await store.create_room("public", "room", None, alice, alice)).id
+    alice, room = sqlite_room
     before = store.writer_stats.direct_transactions
     message, created = await store.append_message(room, alice, "alone", "k-alone")
     assert created and store.writer_stats.direct_transactions == before + 1
@@ -189,12 +192,9 @@ async def test_sqlite_batches_of_direct_jobs_are_one_call_from_begin_to_commit(
 
 
 async def test_a_failed_direct_transaction_is_rolled_back_and_run_the_portable_way(
-    store: SqlStore, make_users: MakeUsers, backend: str, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore, sqlite_room: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the direct path is SQLite's")
-    [alice] = await make_users("alice")
-    room = (await store.create_room("public", "room", None, alice, alice)).id
+    alice, room = sqlite_room
     run = sql_append._run_batch_sqlite
     failures = [sqlite3.OperationalError("disk I/O error")]
 

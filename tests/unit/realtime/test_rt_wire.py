@@ -71,6 +71,18 @@ def fake_proto() -> Any:
     )
 
 
+def wired_sender(send: Any, proto: Any) -> Sender:
+    """A sender with a small outbox writing through a wire on ``proto``."""
+    return Sender(
+        send,
+        max_frames=8,
+        max_bytes=1000,
+        on_overflow=lambda: None,
+        on_error=lambda exc: None,
+        wire=DirectWire(proto),
+    )
+
+
 async def next_iteration() -> None:
     await asyncio.sleep(0)
 
@@ -111,14 +123,7 @@ async def test_sender_uses_the_wire_then_falls_back_to_send_and_the_outbox() -> 
         await gate.wait()
         sent.append(message["text"])
 
-    sender = Sender(
-        send,
-        max_frames=8,
-        max_bytes=1000,
-        on_overflow=lambda: None,
-        on_error=lambda exc: None,
-        wire=DirectWire(proto),
-    )
+    sender = wired_sender(send, proto)
     first, size = frames.outgoing_text("1")
     sender.push(first, size)
     await next_iteration()
@@ -169,14 +174,7 @@ async def test_pending_frames_go_before_anything_sent_through_send() -> None:
         else:
             order.append(b"<send " + message["text"].encode() + b">")
 
-    sender = Sender(
-        send,
-        max_frames=8,
-        max_bytes=1000,
-        on_overflow=lambda: None,
-        on_error=lambda exc: None,
-        wire=DirectWire(proto),
-    )
+    sender = wired_sender(send, proto)
     first, size = frames.outgoing_text("1")
     sender.push(first, size)
     sender.push({"type": "websocket.send", "text": "plain"}, 5)  # not pre-encoded: send
