@@ -15,6 +15,7 @@ from chatterbox.store.records import (
     MembershipRecord,
     MessageEditRecord,
     MessageRecord,
+    PublicRoomRecord,
     ReceiptRecord,
     ReceiptState,
     RefreshTokenRecord,
@@ -159,8 +160,8 @@ class Store(Protocol):
         """A room by id."""
         ...
 
-    async def list_public_rooms(self) -> list[RoomRecord]:
-        """Every public room."""
+    async def list_public_rooms(self) -> list[PublicRoomRecord]:
+        """Every public room with its member count, by name (one query, whatever the number of rooms)."""
         ...
 
     async def list_user_rooms(self, user_id: str) -> list[UserRoomRecord]:

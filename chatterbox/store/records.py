@@ -15,6 +15,7 @@ __all__ = [
     "MembershipRecord",
     "MessageEditRecord",
     "MessageRecord",
+    "PublicRoomRecord",
     "ReceiptRecord",
     "ReceiptState",
     "RefreshTokenRecord",
@@ -117,6 +118,14 @@ class UserRoomRecord:
     room: RoomRecord
     role: Role
     joined_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublicRoomRecord:
+    """A public room as the directory lists it: the room plus how many members it has now."""
+
+    room: RoomRecord
+    member_count: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ next seq in the same transaction as the membership change.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.domain.ids import new_room_id
@@ -15,6 +15,7 @@ from chatterbox.store.errors import AlreadyMember, NotMember, RoomNotFound, User
 from chatterbox.store.records import (
     MemberRecord,
     MembershipRecord,
+    PublicRoomRecord,
     Role,
     RoomEventRecord,
     RoomKind,
@@ -110,16 +111,32 @@ class RoomsMixin(SqlBase):
         """The room, or None."""
         return await self._read(lambda conn: _get_room(conn, room_id))
 
-    async def list_public_rooms(self) -> list[RoomRecord]:
-        """Every public room, by name."""
+    async def list_public_rooms(self) -> list[PublicRoomRecord]:
+        """Every public room with its member count, by name: one statement for all rooms.
 
-        async def q(conn: AsyncConnection) -> list[RoomRecord]:
-            stmt = (
-                select(t.rooms)
-                .where(t.rooms.c.kind == "public")
-                .order_by(t.rooms.c.name, t.rooms.c.id)
+        The counts come from a grouped subquery over the memberships of public rooms, outer-joined
+        so that a room without members is listed with 0.
+        """
+
+        async def q(conn: AsyncConnection) -> list[PublicRoomRecord]:
+            r, m = t.rooms, t.memberships
+            counts = (
+                select(m.c.room_id, func.count().label("n"))
+                .join(r, r.c.id == m.c.room_id)
+                .where(r.c.kind == "public")
+                .group_by(m.c.room_id)
+                .subquery("member_counts")
             )
-            return [row_to_room(r) for r in (await conn.execute(stmt)).mappings()]
+            stmt = (
+                select(r, func.coalesce(counts.c.n, 0).label("member_count"))
+                .outerjoin(counts, counts.c.room_id == r.c.id)
+                .where(r.c.kind == "public")
+                .order_by(r.c.name, r.c.id)
+            )
+            return [
+                PublicRoomRecord(row_to_room(row), int(row["member_count"]))
+                for row in (await conn.execute(stmt)).mappings()
+            ]
 
         return await self._read(q)
 

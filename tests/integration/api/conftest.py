@@ -12,6 +12,8 @@ import pytest
 
 from chatterbox.app import create_app
 from chatterbox.config import Settings
+from chatterbox.store.base import Store
+from tests.integration.api.apiclient import PASSWORD
 from tests.support.live_server import LiveServer
 
 
@@ -59,6 +61,21 @@ class InProcess:
 
     client: httpx.AsyncClient
     notifier: RecordingNotifier
+    store: Store
+
+
+async def register(app: InProcess, name: str) -> dict[str, Any]:
+    """Register ``name`` through the in-process app (201 expected); the body, for bearer use."""
+    r = await app.client.post("/api/auth/register", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    app.client.cookies.clear()  # bearer from here on
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def bearer(account: dict[str, Any]) -> dict[str, str]:
+    """Authorization header for a body returned by :func:`register`."""
+    return {"Authorization": f"Bearer {account['token']}"}
 
 
 @pytest.fixture
@@ -75,4 +92,4 @@ async def in_process(tmp_path: Path) -> AsyncIterator[InProcess]:
         app.state.services.notifier = notifier
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield InProcess(client, notifier)
+            yield InProcess(client, notifier, app.state.services.store)

@@ -3,28 +3,14 @@ schemas, with the event's seq), subscriptions, and closing the WebSockets of end
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from chatterbox.protocol.models.server.member_joined import MemberJoined
 from chatterbox.protocol.models.server.member_left import MemberLeft
 from tests.integration.api.apiclient import PASSWORD
-from tests.integration.api.conftest import InProcess
+from tests.integration.api.conftest import InProcess, bearer, register
 
 pytestmark = pytest.mark.anyio
-
-
-async def register(app: InProcess, name: str) -> dict[str, Any]:
-    r = await app.client.post("/api/auth/register", json={"username": name, "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    app.client.cookies.clear()  # bearer from here on
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def bearer(account: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {account['token']}"}
 
 
 async def test_membership_changes_are_announced(in_process: InProcess) -> None:

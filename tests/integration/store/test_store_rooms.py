@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from chatterbox.store.errors import AlreadyMember, NotMember, RoomNotFound, UserNotFound
 from chatterbox.store.sql import SqlStore
@@ -45,7 +46,7 @@ async def test_list_rooms(store: SqlStore, make_users: MakeUsers) -> None:
     alpha = await store.create_room("public", "alpha", None, bob, bob)
     secret = await store.create_room("private", "secret", None, alice, alice)
     dm, _ = await store.get_or_create_dm(alice, bob)
-    assert [r.id for r in await store.list_public_rooms()] == [alpha.id, zeta.id]
+    assert [r.room.id for r in await store.list_public_rooms()] == [alpha.id, zeta.id]
     mine = await store.list_user_rooms(alice)
     assert [(r.room.id, r.role) for r in mine] == [
         (zeta.id, "owner"),
@@ -100,7 +101,8 @@ async def test_ensure_default_room_is_idempotent(store: SqlStore) -> None:
     )
     results = await asyncio.gather(*(store.ensure_default_room() for _ in range(5)))
     assert all(r == first for r in results)
-    assert [r.id for r in await store.list_public_rooms()] == ["r_general"]
+    [general] = await store.list_public_rooms()
+    assert (general.room, general.member_count) == (first, 0)
 
 
 async def test_add_and_remove_members(store: SqlStore, make_users: MakeUsers) -> None:
@@ -151,3 +153,62 @@ async def test_set_role(store: SqlStore, make_users: MakeUsers) -> None:
         await store.set_role(room.id, "u_nobody", "admin")
     room_now = await store.get_room(room.id)
     assert room_now is not None and room_now.last_seq == 2  # a role change is not a room event
+
+
+async def _public_counts(store: SqlStore) -> dict[str, int]:
+    return {r.room.id: r.member_count for r in await store.list_public_rooms()}
+
+
+async def test_public_rooms_carry_their_member_counts(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    alice, bob, carol, dave = await make_users("alice", "bob", "carol", "dave")
+    empty = await store.ensure_default_room()  # no owner: 0 members
+    solo = await store.create_room("public", "solo", None, alice, alice)
+    crowd = await store.create_room("public", "crowd", None, alice, alice)
+    for user in (bob, carol, dave):
+        await store.add_member(crowd.id, user)
+    # Members of private rooms and DMs count nowhere, and those rooms are not listed.
+    secret = await store.create_room("private", "secret", None, bob, bob)
+    await store.add_member(secret.id, carol)
+    await store.get_or_create_dm(alice, dave)
+    listed = await store.list_public_rooms()
+    assert [r.room.name for r in listed] == ["crowd", "general", "solo"]
+    assert [r.room for r in listed] == [await store.get_room(r.room.id) for r in listed]
+    assert await _public_counts(store) == {empty.id: 0, solo.id: 1, crowd.id: 4}
+
+    await store.remove_member(crowd.id, carol, reason="left")
+    await store.remove_member(solo.id, alice, reason="left")
+    await store.add_member(empty.id, dave)
+    assert await _public_counts(store) == {empty.id: 1, solo.id: 0, crowd.id: 3}
+    for room_id, count in (await _public_counts(store)).items():
+        assert count == len(await store.list_members(room_id))
+
+
+async def test_public_rooms_are_listed_in_one_statement(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    [alice, bob] = await make_users("alice", "bob")
+    statements: list[str] = []
+    engine = store._engine.sync_engine  # white-box: count what reaches the database
+
+    def record(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            statements.append(sql)
+
+    async def selects_to_list() -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            await store.list_public_rooms()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    await store.create_room("public", "first", None, alice, alice)
+    assert await selects_to_list() == 1
+    for i in range(10):
+        room = await store.create_room("public", f"room{i}", None, alice, alice)
+        await store.add_member(room.id, bob)
+    assert await selects_to_list() == 1
+    assert len(await store.list_public_rooms()) == 11
