@@ -69,6 +69,7 @@ def _create_user(args: argparse.Namespace) -> int:
     import getpass
 
     from chatterbox.auth.login_limiter import LoginLimiter
+    from chatterbox.auth.register_limiter import RegistrationLimiter
     from chatterbox.config import get_settings
     from chatterbox.service.accounts import AccountService
     from chatterbox.service.directory import UserDirectory
@@ -92,6 +93,7 @@ def _create_user(args: argparse.Namespace) -> int:
                 users=UserDirectory(store),
                 notifier=NullNotifier(),
                 limiter=LoginLimiter(),
+                register_limiter=RegistrationLimiter(),  # unused: create_account is not throttled
             )
             try:
                 user = await accounts.create_account(args.username, args.display_name, password)

@@ -17,6 +17,7 @@ from chatterbox.api.access_log import AccessLogMiddleware
 from chatterbox.api.errors import install_error_handlers
 from chatterbox.api.security_headers import SecurityHeadersMiddleware
 from chatterbox.auth.login_limiter import LoginLimiter
+from chatterbox.auth.register_limiter import RegistrationLimitConfig, RegistrationLimiter
 from chatterbox.broker import Broker, InProcessBroker
 from chatterbox.config import Settings, get_settings
 from chatterbox.metrics import Metrics
@@ -49,6 +50,8 @@ class Services:
     users: UserDirectory
     sessions: SessionAuthenticator
     notifier: Notifier
+    register_limiter: RegistrationLimiter
+    """Registration throttle per client address (in memory: per process)."""
     login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
     """Failed-login throttle (in memory: per process)."""
 
@@ -111,6 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             users=users,
             sessions=SessionAuthenticator(store, settings),
             notifier=hub,
+            register_limiter=RegistrationLimiter(
+                RegistrationLimitConfig(
+                    burst=settings.register_burst, per_hour=settings.register_per_hour
+                )
+            ),
         )
         await hub.start()
         DRAIN_HOOKS.append(hub.drain)

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     """Per-connection token bucket refill rate (frames per second)."""
     rate_burst: int = Field(default=30, ge=1)
     """Per-connection token bucket size."""
+    register_burst: int = Field(default=10, ge=1)
+    """Registrations (``POST /api/auth/register``) one client address may make at once."""
+    register_per_hour: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    """Registrations per hour a client address regains after its burst (429 beyond)."""
     max_connections_per_user: int = Field(default=10, ge=1)
     """Further upgrades by the same user are refused with HTTP 429."""
     presence_grace_ms: int = Field(default=5_000, ge=0)

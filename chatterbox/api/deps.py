@@ -201,6 +201,7 @@ def get_accounts(services: ServicesDep) -> AccountService:
         users=services.users,
         notifier=services.notifier,
         limiter=services.login_limiter,
+        register_limiter=services.register_limiter,
     )
 
 

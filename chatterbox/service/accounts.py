@@ -8,6 +8,9 @@ The rules (OWASP ASVS V6/V7; ``docs/security.md``):
 - Failed logins go through the :class:`~chatterbox.auth.login_limiter.LoginLimiter`, checked
   *before* any hash is computed; an unknown user costs the same dummy verification as a wrong
   password and gets the same generic error, so the answer does not reveal whether the name exists.
+- Registrations go through the :class:`~chatterbox.auth.register_limiter.RegistrationLimiter` (a
+  token bucket per client address), checked first: a refused attempt looks nothing up and hashes
+  nothing. Accounts created by the operator (``chatterbox create-user``) are not throttled.
 - Every login (and every refresh) creates a new session with a fresh 256-bit token; only
   ``HMAC(secret_key, token)`` is stored (:func:`~chatterbox.service.sessions.hash_token`).
 - Refresh tokens rotate on every use within one *family*, whose absolute lifetime
@@ -34,6 +37,7 @@ from chatterbox.auth.policy import (
     check_username,
     username_key,
 )
+from chatterbox.auth.register_limiter import RegistrationLimiter
 from chatterbox.auth.tokens import new_token, refresh_decision, session_validity
 from chatterbox.config import Settings
 from chatterbox.domain.clock import now_ms
@@ -111,6 +115,7 @@ class AccountService:
         users: UserDirectory,
         notifier: Notifier,
         limiter: LoginLimiter,
+        register_limiter: RegistrationLimiter,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
@@ -118,6 +123,7 @@ class AccountService:
         self._users = users
         self._notifier = notifier
         self._limiter = limiter
+        self._register_limiter = register_limiter
         self._clock = clock
 
     # -- accounts -------------------------------------------------------------------------------------
@@ -169,7 +175,14 @@ class AccountService:
         address: str | None,
         user_agent: str | None,
     ) -> IssuedSession:
-        """Create an account and log it in."""
+        """Create an account and log it in; throttled per client address (429 with ``retry_after_s``)."""
+        decision = self._register_limiter.check(address, self._clock())
+        if not decision.allowed:
+            log.info("registration throttled", extra={"address": address or "unknown"})
+            raise RateLimited(
+                "Too many registrations from this address; try again later.",
+                retry_after_s=decision.retry_after_s,
+            )
         user = await self.create_account(username, display_name, password)
         return await self._issue(user, address=address, user_agent=user_agent)
 

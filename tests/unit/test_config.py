@@ -45,3 +45,19 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CHATTERBOX_SQLITE_SYNCHRONOUS", "OFF")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_registration_throttle_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHATTERBOX_REGISTER_BURST", raising=False)
+    monkeypatch.delenv("CHATTERBOX_REGISTER_PER_HOUR", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.register_burst, settings.register_per_hour) == (10, 10.0)
+    monkeypatch.setenv("CHATTERBOX_REGISTER_BURST", "3")
+    monkeypatch.setenv("CHATTERBOX_REGISTER_PER_HOUR", "0.5")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.register_burst, settings.register_per_hour) == (3, 0.5)
+    for name, value in (("BURST", "0"), ("PER_HOUR", "0"), ("PER_HOUR", "inf")):
+        monkeypatch.setenv(f"CHATTERBOX_REGISTER_{name}", value)
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)  # type: ignore[call-arg]
+        monkeypatch.delenv(f"CHATTERBOX_REGISTER_{name}")

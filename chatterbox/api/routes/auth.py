@@ -73,7 +73,7 @@ def _clear_cookie(response: Response, settings: Settings) -> None:
     status_code=status.HTTP_201_CREATED,
     summary="Create an account (and log in)",
     dependencies=[CheckOrigin],
-    responses=error_responses(400, 403, 409, 422),
+    responses=error_responses(400, 403, 409, 422, 429),
 )
 async def register(
     body: RegisterRequest,
@@ -82,7 +82,8 @@ async def register(
     accounts: AccountsDep,
     services: ServicesDep,
 ) -> AuthResponse:
-    """Create an account, join `general`, open a session (token + cookie)."""
+    """Create an account, join `general`, open a session (token + cookie). Registrations are
+    throttled per client address (429 with `Retry-After`)."""
     issued = await accounts.register(
         body.username,
         body.display_name,
