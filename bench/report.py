@@ -186,6 +186,46 @@ def _plots(res: Results, profile: Any) -> list[str]:
     return made
 
 
+def resume_lines(res: Results, profile: Any) -> list[str]:
+    """The resume section: one connection's replay rate against one connection's live rate."""
+    cb = "chatterbox"
+    out: list[str] = []
+    if not res.n("resume", cb, profile.resume_events):
+        return out
+    rate = res.med("resume", cb, profile.resume_events, "resume_per_s")
+    # Live, per connection: what one connection of a saturated room receives per second (every
+    # connection gets every message); the highest such rate of the run is the comparison.
+    per_conn = {
+        n: res.med("fanout", cb, n, "delivered_per_s") / n
+        for n in profile.fanout_n
+        if res.n("fanout", cb, n)
+    }
+    out.append(f"## Resume of {profile.resume_events:,} missed events\n")
+    out.append(
+        f"- Replayed to one connection: {_fmt(res.med('resume', cb, profile.resume_events, 'resume_events'), 0)} "
+        f"events in {_fmt(res.med('resume', cb, profile.resume_events, 'resume_s') * 1000, 0)} ms = "
+        f"{_fmt(rate)} events/s."
+    )
+    if per_conn:
+        best = max(per_conn, key=lambda n: per_conn[n])
+        out.append(
+            "- Live delivery rate to one connection (Chatterbox fan-out, saturated room, same run): "
+            + ", ".join(f"N={n}: {_fmt(v)} events/s" for n, v in per_conn.items())
+            + f". Replay / the highest of these (N={best}) = "
+            f"**{_fmt(_ratio(rate, per_conn[best]), 2)}** (target ≥ 0.5)."
+        )
+    if res.n("fanout", cb, 100):
+        live = res.med("fanout", cb, 100, "delivered_per_s")
+        out.append(
+            f"- For reference, the fan-out's aggregate rate over all 100 connections of N=100 is "
+            f"{_fmt(live)} deliveries/s (the one-connection replay is {_fmt(_ratio(rate, live), 2)}× that): "
+            "one message serves 100 connections there, and a batch of messages reaches each "
+            'connection in one write, so it is not a per-connection rate (NOTES: "Resume vs live").'
+        )
+    out.append("")
+    return out
+
+
 def write_report(
     records: Sequence[Record],
     failures: Sequence[str],
@@ -420,18 +460,8 @@ def write_report(
                 f"{_fmt(res.med('join', cb, k, 'hello_p99_us') / 1000, 2)} | {_fmt(_ratio(v, first), 2)} |"
             )
         w("\nTarget: flat within 1.5× from 10³ to 10⁶.\n")
-    if res.n("resume", cb, profile.resume_events):
-        rate = res.med("resume", cb, profile.resume_events, "resume_per_s")
-        live = res.med("fanout", cb, 100, "delivered_per_s")
-        w(f"## Resume of {profile.resume_events:,} missed events\n")
-        w(
-            f"- Replayed: {_fmt(res.med('resume', cb, profile.resume_events, 'resume_events'), 0)} events in "
-            f"{_fmt(res.med('resume', cb, profile.resume_events, 'resume_s') * 1000, 0)} ms = {_fmt(rate)} events/s."
-        )
-        w(
-            f"- Live delivery rate (Chatterbox fan-out N=100, same run): {_fmt(live)} deliveries/s; "
-            f"ratio {_fmt(_ratio(rate, live), 2)} (target ≥ 0.5).\n"
-        )
+    for line in resume_lines(res, profile):
+        w(line)
 
     try:
         made = _plots(res, profile)
