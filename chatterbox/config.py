@@ -5,11 +5,13 @@ Outside development the server refuses to start with the default secret.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["DEFAULT_SECRET", "Settings", "get_settings"]
 
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
     """Registrations (``POST /api/auth/register``) one client address may make at once."""
     register_per_hour: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     """Registrations per hour a client address regains after its burst (429 beyond)."""
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+    """Reverse proxies trusted to tell the client address: IP addresses or networks, comma
+    separated (``127.0.0.1``, ``10.0.0.0/8,::1``). Empty (default): no proxy header is trusted,
+    the client address is the TCP peer. Set: uvicorn's proxy headers are on for connections from
+    these addresses only, which then take the client from ``X-Forwarded-For`` (the last address
+    not in this list) and the scheme from ``X-Forwarded-Proto``; the per-address login and
+    registration limits key on it. ``*`` is refused: every client could choose its own address."""
     max_connections_per_user: int = Field(default=10, ge=1)
     """Further upgrades by the same user are refused with HTTP 429."""
     presence_grace_ms: int = Field(default=5_000, ge=0)
@@ -97,6 +106,22 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the ``chatterbox`` loggers and uvicorn."""
 
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """``a,b`` (as uvicorn's ``FORWARDED_ALLOW_IPS``) or a JSON list, as the other lists."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        return [_proxy_address(item.strip()) for item in value if item.strip()]
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env != "development" and self.secret_key == DEFAULT_SECRET:
@@ -104,6 +129,30 @@ class Settings(BaseSettings):
                 "CHATTERBOX_SECRET_KEY must be set to a private random value outside development"
             )
         return self
+
+
+def _proxy_address(item: str) -> str:
+    """One entry of ``forwarded_allow_ips``, canonical (``::0:1`` → ``::1``); ValueError otherwise.
+
+    uvicorn would take anything else as a literal host name that a TCP peer never matches (and a
+    network with host bits set likewise): the proxy would silently stay untrusted.
+    """
+    variable = "CHATTERBOX_FORWARDED_ALLOW_IPS"
+    if item == "*":
+        raise ValueError(
+            f"{variable}: '*' is refused: it would trust X-Forwarded-For from every peer, so "
+            "any client could choose its own address and escape the per-address limits; list "
+            "the proxies' addresses or networks (e.g. 127.0.0.1 or 10.0.0.0/8)"
+        )
+    try:
+        if "/" in item:
+            return str(ipaddress.ip_network(item))
+        return str(ipaddress.ip_address(item))
+    except ValueError as exc:
+        raise ValueError(
+            f"{variable}: {item!r} is not an IP address or network ({exc}); list the proxies' "
+            "addresses or networks, comma separated (host names are not resolved)"
+        ) from None
 
 
 @cache

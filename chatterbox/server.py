@@ -10,6 +10,10 @@
 * ``ws_max_queue=16``: inbound frames a connection may have queued before uvicorn stops reading
   its socket (TCP backpressure on a flooding client).
 * ``timeout_graceful_shutdown``: in-flight requests get 10 s to finish on SIGTERM.
+* ``proxy_headers``: off unless the setting ``forwarded_allow_ips``
+  (``CHATTERBOX_FORWARDED_ALLOW_IPS``) lists the reverse proxies; then on, for connections from
+  those addresses only (``X-Forwarded-For`` becomes the client address that the per-address limits
+  key on, ``X-Forwarded-Proto`` the scheme).
 
 Graceful shutdown (drain), for ``chatterbox serve``: :class:`ChatterboxServer` first stops
 listening, then runs the :data:`DRAIN_HOOKS` (the hub: refuse upgrades with 503, close every
@@ -120,6 +124,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_timeout": interval,
         "timeout_graceful_shutdown": 10,
         "log_level": settings.log_level,
-        "proxy_headers": False,
+        # Never uvicorn's default (on, trusting FORWARDED_ALLOW_IPS or 127.0.0.1): only the
+        # proxies listed in the settings may set the client address.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": list(settings.forwarded_allow_ips),
         "server_header": False,
     }

@@ -121,7 +121,8 @@ async def authenticate_connection(
 
 
 def client_address(request: Request) -> str | None:
-    """The peer address (no proxy headers are trusted: ``proxy_headers=False``)."""
+    """The client address: the TCP peer, or, when the peer is one of the proxies listed in
+    ``forwarded_allow_ips``, the address it forwarded (uvicorn's proxy headers middleware)."""
     return request.client.host if request.client else None
 
 

@@ -61,3 +61,51 @@ def test_registration_throttle_settings(monkeypatch: pytest.MonkeyPatch) -> None
         with pytest.raises(ValidationError):
             Settings(_env_file=None)  # type: ignore[call-arg]
         monkeypatch.delenv(f"CHATTERBOX_REGISTER_{name}")
+
+
+def test_forwarded_allow_ips_is_empty_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHATTERBOX_FORWARDED_ALLOW_IPS", raising=False)
+    assert Settings(_env_file=None).forwarded_allow_ips == []  # type: ignore[call-arg]
+    monkeypatch.setenv("CHATTERBOX_FORWARDED_ALLOW_IPS", " ")
+    assert Settings(_env_file=None).forwarded_allow_ips == []  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("127.0.0.1", ["127.0.0.1"]),
+        # Comma separated like uvicorn's FORWARDED_ALLOW_IPS, spaces and empty entries tolerated,
+        # each entry canonical (uvicorn compares addresses, not strings, but logs read better).
+        (" 127.0.0.1 , 10.0.0.0/8,,0:0::1,", ["127.0.0.1", "10.0.0.0/8", "::1"]),
+        ("2001:DB8::/32", ["2001:db8::/32"]),
+        ('["192.0.2.1", "fd00::/8"]', ["192.0.2.1", "fd00::/8"]),  # a JSON list, as other lists
+    ],
+)
+def test_forwarded_allow_ips_are_read(
+    monkeypatch: pytest.MonkeyPatch, value: str, parsed: list[str]
+) -> None:
+    monkeypatch.setenv("CHATTERBOX_FORWARDED_ALLOW_IPS", value)
+    assert Settings(_env_file=None).forwarded_allow_ips == parsed  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "'\\*' is refused"),  # every peer trusted: any client picks its own address
+        ("127.0.0.1,*", "'\\*' is refused"),
+        ("nginx", "'nginx' is not an IP address or network"),  # uvicorn: a literal, never matched
+        ("localhost", "'localhost' is not an IP address.*host names are not resolved"),
+        ("10.0.0.1/8", "'10.0.0.1/8' is not an IP address or network.*host bits set"),
+        ("256.0.0.1", "'256.0.0.1' is not an IP address"),
+        ("127.0.0.1;10.0.0.1", "'127.0.0.1;10.0.0.1' is not an IP address"),
+        ("10.0.0.0/33", "'10.0.0.0/33' is not an IP address or network"),
+    ],
+)
+def test_bad_forwarded_allow_ips_are_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("CHATTERBOX_FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ValidationError, match=f"CHATTERBOX_FORWARDED_ALLOW_IPS: {message}"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="CHATTERBOX_FORWARDED_ALLOW_IPS"):
+        Settings(_env_file=None, forwarded_allow_ips=value.split(","))  # type: ignore[call-arg]

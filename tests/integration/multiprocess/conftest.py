@@ -28,8 +28,10 @@ CLUSTER_ENV = FAST_ENV | {
     "CHATTERBOX_GAP_TIMEOUT_MS": "200",
     "CHATTERBOX_REDIS_RECONNECT_MAX_MS": "500",
     "CHATTERBOX_DRAIN_TIMEOUT_S": "5",
+    # As docs/deploy.md: the processes trust the proxy headers of the nginx in front (127.0.0.1).
+    "CHATTERBOX_FORWARDED_ALLOW_IPS": "127.0.0.1",
 }
-"""Short timers for the deployment under test."""
+"""Short timers for the deployment under test, and its trusted proxy."""
 
 _counter = itertools.count(1)
 
