@@ -249,7 +249,8 @@ def write_report(
     w(f"- Machine: {_machine()}")
     w(f"- Versions: {_versions()}; commit `{commit or _commit()}`")
     w(
-        f"- Run: {profile.reps} repetitions, {profile.warmup:g} s warm-up + {profile.duration:g} s measured per point; "
+        f"- Run: {profile.reps} repetitions, {profile.warmup:g} s warm-up + {profile.duration:g} s measured per point "
+        f"(open-loop latency: {profile.latency_duration:g} s, for enough messages behind each p99); "
         f"{elapsed / 60:.1f} min in all; {len(records)} runs, {len(res.discarded)} discarded"
     )
     if pending:

@@ -335,6 +335,7 @@ class Profile:
     receipts_n: tuple[int, ...]
     latency_n: int
     latency_rates: tuple[int, ...]  # offered deliveries/s
+    latency_duration: float  # measured seconds per open-loop point (p99 needs many messages)
     rooms: tuple[int, int]  # rooms x clients
     idle_n: tuple[int, ...]
     durable_rooms: int
@@ -355,6 +356,7 @@ FULL = Profile(
     receipts_n=(100, 1000),
     latency_n=100,
     latency_rates=(2500, 5000, 10000, 20000, 40000),
+    latency_duration=10.0,
     rooms=(1000, 10),
     idle_n=(1000, 10000),
     durable_rooms=100,
@@ -383,6 +385,7 @@ SMOKE = Profile(
     receipts_n=(5,),
     latency_n=5,
     latency_rates=(500,),
+    latency_duration=0.5,
     rooms=(3, 3),
     idle_n=(9,),
     durable_rooms=3,
@@ -463,9 +466,9 @@ class Runner:
         if problems:
             self.failures.append(f"{scenario}/{server}/{point}/rep{rep}: {'; '.join(problems)}")
 
-    def load_args(self, **kw: Any) -> list[str]:
-        """Common load generator arguments."""
-        out = ["--warmup", str(self.p.warmup), "--duration", str(self.p.duration)]
+    def load_args(self, duration: float | None = None, **kw: Any) -> list[str]:
+        """Common load generator arguments (``duration``: measured seconds, default the profile's)."""
+        out = ["--warmup", str(self.p.warmup), "--duration", str(duration or self.p.duration)]
         out += ["--drain", "5", "--quiet"] if not self.smoke else ["--drain", "5"]
         for k, v in kw.items():
             if v is True:
@@ -509,7 +512,7 @@ class Runner:
                 with self.serve(server) as srv:
                     for rate in self.p.latency_rates:
                         conns = conns_for(server, self.env, self.fanout_key(n), 1, n, k)
-                        args = self.load_args(rate=rate / n)
+                        args = self.load_args(self.p.latency_duration, rate=rate / n)
                         r = run_loadgen(srv, conns, self.env, args, 120)
                         self.keep("latency", server, rate, rep, r)
 
