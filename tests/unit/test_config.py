@@ -109,3 +109,15 @@ def test_bad_forwarded_allow_ips_are_refused_at_start_up(
         Settings(_env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="CHATTERBOX_FORWARDED_ALLOW_IPS"):
         Settings(_env_file=None, forwarded_allow_ips=value.split(","))  # type: ignore[call-arg]
+
+
+def test_gc_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHATTERBOX_GC_THRESHOLDS", raising=False)
+    assert Settings(_env_file=None).gc_thresholds == (5_000, 20, 100)  # type: ignore[call-arg]
+    for text in ("700,10,10", "[700, 10, 10]", " 700 , 10 , 10 "):
+        monkeypatch.setenv("CHATTERBOX_GC_THRESHOLDS", text)
+        assert Settings(_env_file=None).gc_thresholds == (700, 10, 10)  # type: ignore[call-arg]
+    for bad in ("0,10,10", "700,10", "700,10,10,10", "a,b,c", "700,-1,10"):
+        monkeypatch.setenv("CHATTERBOX_GC_THRESHOLDS", bad)
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)  # type: ignore[call-arg]
