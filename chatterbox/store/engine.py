@@ -30,6 +30,8 @@ acknowledgement, survives a crash); ``synchronous`` is ignored. Any keyword argu
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -109,6 +111,25 @@ def _sqlite_path(url: URL) -> Path:
     return Path(database)
 
 
+def _execute_pragma(cursor: Any, pragma: str, timeout_s: float) -> None:
+    """Run one connect-time pragma; retry "database is locked" until ``timeout_s``.
+
+    Switching a brand-new file to WAL needs an exclusive lock, and SQLite can answer SQLITE_BUSY at
+    once, without its busy handler, while another connection (a concurrent migration) holds a
+    lock: seen as a rare failure of processes migrating one fresh file together. Only that case is
+    retried (a few ms at a time, at connection set-up only); any other error is raised.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def create_engine(
     database_url: str | URL,
     *,
@@ -161,7 +182,7 @@ def create_engine(
         cursor = dbapi_connection.cursor()
         try:
             for pragma in pragmas:
-                cursor.execute(pragma)
+                _execute_pragma(cursor, pragma, busy_timeout_ms / 1000)
         finally:
             cursor.close()
 

@@ -1,8 +1,11 @@
 """The append-message job: alone, or many at once with set-based statements (group commit's fast path).
 
-A group of N appends costs a handful of statements instead of 4·N: one idempotency lookup, one
+A group of N appends costs a handful of statements instead of 3·N: one idempotency lookup, one
 ``UPDATE rooms … RETURNING`` that reserves a block of seqs for every room involved, and one
-multi-row insert each into ``messages`` and ``room_events``. On SQLite the whole group runs as one
+multi-row insert into ``messages``. A new message has no ``room_events`` row: its seq in the
+``(room_id, seq)`` index of ``messages`` is its place in the room's event log
+(:meth:`.MessagesMixin.events_since` merges the two), which saves a table and an index write per
+message (``docs/benchmarks.md``). On SQLite the whole group runs as one
 plain ``sqlite3`` function on the connection's worker thread (:mod:`.sqlite_direct`: one thread
 round trip instead of three or four per statement), with one indexed lookup per key and one
 ``UPDATE`` per room. The idempotency lookup must probe ``UNIQUE (author_id, client_msg_id)``:
@@ -46,18 +49,6 @@ def _message_row(m: MessageRecord) -> dict[str, Any]:
     }
 
 
-def _event_row(m: MessageRecord) -> dict[str, Any]:
-    return {
-        "room_id": m.room_id,
-        "seq": m.seq,
-        "kind": "message.created",
-        "message_id": m.id,
-        "user_id": m.author_id,
-        "payload": None,
-        "created_at": m.created_at,
-    }
-
-
 @dataclass(eq=False, slots=True)
 class AppendJob(BatchJob[AppendResult]):
     """Append one message, idempotent on ``(author_id, client_msg_id)``."""
@@ -94,7 +85,6 @@ class AppendJob(BatchJob[AppendResult]):
                 return next(iter(found.values())), False
         message = self._new(await next_seq(conn, self.room_id), self.clock())
         await conn.execute(insert(t.messages).values(_message_row(message)))
-        await conn.execute(insert(t.room_events).values(_event_row(message)))
         return message, True
 
     sqlite_direct = True
@@ -120,7 +110,6 @@ class AppendJob(BatchJob[AppendResult]):
         rows = plan.create(last, at)
         if rows:
             await conn.execute(insert(t.messages), [_message_row(m) for m in rows])
-            await conn.execute(insert(t.room_events), [_event_row(m) for m in rows])
         return plan.outcomes()
 
 
@@ -192,10 +181,6 @@ _MESSAGES_SQL = (
     "INSERT INTO messages (id, room_id, seq, author_id, body, client_msg_id, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_EVENTS_SQL = (
-    "INSERT INTO room_events (room_id, seq, kind, message_id, user_id, payload, created_at) "
-    "VALUES (?, ?, 'message.created', ?, ?, NULL, ?)"
-)
 
 
 def _run_batch_sqlite(
@@ -204,7 +189,7 @@ def _run_batch_sqlite(
     """:meth:`AppendJob.run_batch` as plain ``sqlite3`` calls: the same statements, no thread hops.
 
     Lookups and seq reservations are one indexed statement per key / room (microseconds each in
-    SQLite's C code, from its prepared-statement cache); the inserts are two ``executemany``.
+    SQLite's C code, from its prepared-statement cache); the insert is one ``executemany``.
     """
     originals: dict[tuple[str, str], MessageRecord] = {}
     for key in {(j.author_id, j.client_msg_id) for j in appends if j.client_msg_id is not None}:
@@ -223,7 +208,6 @@ def _run_batch_sqlite(
             _MESSAGES_SQL,
             [(m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, at) for m in rows],
         )
-        db.executemany(_EVENTS_SQL, [(m.room_id, m.seq, m.id, m.author_id, at) for m in rows])
     return plan.outcomes()
 
 

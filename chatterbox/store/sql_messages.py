@@ -1,7 +1,9 @@
 """Messages, edits, deletes, history and the per-room event log (SQLAlchemy implementation).
 
-Every change takes the room's next seq (``rooms.last_seq + 1``) in the same transaction as the message row
-and its ``room_events`` row, so a room's events are numbered 1, 2, 3… without gaps. Appends go through the
+Every change takes the room's next seq (``rooms.last_seq + 1``) in the same transaction as its row, so a
+room's events are numbered 1, 2, 3… without gaps. The event log is two tables: a new message is its
+``messages`` row (its ``seq`` there is the event's), every other event (edit, delete, membership) a
+``room_events`` row; :meth:`MessagesMixin.events_since` merges the two in seq order. Appends go through the
 writer (group commit): thousands of concurrent sends share a handful of transactions.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, delete, func, insert, literal, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -211,14 +213,35 @@ class MessagesMixin(SqlBase):
             direct = await direct_sqlite(conn)
             if direct is not None:
                 return await direct(partial(_events_since_sqlite, room_id, after_seq, limit))
-            e = t.room_events
-            stmt = (
+            # One statement, hence one snapshot under READ COMMITTED: both halves, each walking
+            # its (room_id, seq) index to at most ``limit`` rows, merged in seq order.
+            e, m = t.room_events, t.messages
+            created = (
+                select(
+                    m.c.room_id,
+                    m.c.seq,
+                    literal("message.created", String).label("kind"),
+                    m.c.id.label("message_id"),
+                    m.c.author_id.label("user_id"),
+                    null().label("payload"),
+                    m.c.created_at,
+                    *_message_cols,
+                )
+                .where(m.c.room_id == room_id, m.c.seq > after_seq)
+                .order_by(m.c.seq)
+                .limit(limit)
+                .subquery()
+            )
+            others = (
                 select(e, *_message_cols)
-                .outerjoin(t.messages, t.messages.c.id == e.c.message_id)
-                .where(e.c.room_id == room_id, e.c.seq > after_seq)
+                .outerjoin(m, m.c.id == e.c.message_id)
+                .where(e.c.room_id == room_id, e.c.seq > after_seq, e.c.kind != "message.created")
                 .order_by(e.c.seq)
                 .limit(limit)
+                .subquery()
             )
+            both = union_all(select(created), select(others)).subquery()
+            stmt = select(both).order_by(both.c.seq).limit(limit)
             return [_event_record(tuple(row)) for row in await conn.execute(stmt)]
 
         return await self._read(q)
@@ -312,22 +335,61 @@ def _unread_counts_sqlite(
     return counts
 
 
-_EVENTS_SINCE_SQL = (
+_CREATED_SINCE_SQL = (
+    "SELECT id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at "
+    "FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+)
+_OTHERS_SINCE_SQL = (
     "SELECT e.room_id, e.seq, e.kind, e.message_id, e.user_id, e.payload, e.created_at, "
     "m.id, m.room_id, m.seq, m.author_id, m.body, m.client_msg_id, m.created_at, m.edited_at, "
     "m.deleted_at FROM room_events e LEFT OUTER JOIN messages m ON m.id = e.message_id "
-    "WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?"
+    "WHERE e.room_id = ? AND e.seq > ? AND e.kind != 'message.created' ORDER BY e.seq LIMIT ?"
 )
 
 
 def _events_since_sqlite(
     room_id: str, after_seq: int, limit: int, db: sqlite3.Connection
 ) -> list[RoomEventRecord]:
-    """:meth:`MessagesMixin.events_since` as one ``sqlite3`` statement (one thread round trip
+    """:meth:`MessagesMixin.events_since` as plain ``sqlite3`` statements (one thread round trip
     per page of a replay instead of one per driver call)."""
-    return [
-        _event_record(row) for row in db.execute(_EVENTS_SINCE_SQL, (room_id, after_seq, limit))
-    ]
+    args = (room_id, after_seq, limit)
+    db.execute("BEGIN")  # one snapshot for both halves
+    try:
+        created = db.execute(_CREATED_SINCE_SQL, args).fetchall()
+        others = db.execute(_OTHERS_SINCE_SQL, args).fetchall()
+    finally:
+        db.execute("COMMIT")
+    return _merge_events(created, others, limit)
+
+
+def _merge_events(
+    created: Sequence[tuple[Any, ...]], others: Sequence[tuple[Any, ...]], limit: int
+) -> list[RoomEventRecord]:
+    """The first ``limit`` events of both halves of the log, in seq order.
+
+    ``created``: ``messages`` rows (table order), each a ``message.created`` event at its own seq;
+    ``others``: ``room_events`` rows followed by their outer-joined message (:func:`_event_record`).
+    Each half is already in seq order and limited, so the first ``limit`` of the merge are exact.
+    """
+    events = [_created_record(row) for row in created]
+    events += [_event_record(row) for row in others]
+    events.sort(key=lambda ev: ev.seq)
+    return events[:limit]
+
+
+def _created_record(row: tuple[Any, ...]) -> RoomEventRecord:
+    """The ``message.created`` event of a ``messages`` row (columns in table order)."""
+    message = MessageRecord(*row[:9])
+    return RoomEventRecord(
+        room_id=message.room_id,
+        seq=message.seq,
+        kind="message.created",
+        message_id=message.id,
+        user_id=message.author_id,
+        payload=None,
+        created_at=message.created_at,
+        message=message,
+    )
 
 
 def _event_record(row: tuple[Any, ...]) -> RoomEventRecord:

@@ -237,3 +237,47 @@ async def test_unread_counts_after_each_rooms_seen_marker(
     assert await store.unread_counts(bob, []) == {}
     # The same numbers as one unread_count per room after its seen marker.
     assert await store.unread_count(busy, bob, sent[1].seq) == 4
+
+
+async def test_events_since_merges_messages_with_the_other_events(
+    store: SqlStore, make_users: MakeUsers
+) -> None:
+    """A new message is its ``messages`` row only (no ``room_events`` row); every page of the log,
+    whatever its start and size, is the same slice of one seq-ordered, gap-free sequence."""
+    alice, bob = await make_users("alice", "bob")
+    room = await _room(store, alice)  # seq 1: alice joins
+    m1, _ = await store.append_message(room, alice, "one")  # 2
+    m2, _ = await store.append_message(room, alice, "two")  # 3
+    await store.add_member(room, bob)  # 4
+    await store.edit_message(m1.id, "one!")  # 5
+    m3, _ = await store.append_message(room, bob, "three")  # 6
+    await store.delete_message(m2.id)  # 7
+    await store.append_message(room, bob, "four")  # 8
+    await store.remove_member(room, bob, "left", bob)  # 9
+    full = await store.events_since(room, 0)
+    assert [(e.seq, e.kind) for e in full] == [
+        (1, "member.joined"),
+        (2, "message.created"),
+        (3, "message.created"),
+        (4, "member.joined"),
+        (5, "message.updated"),
+        (6, "message.created"),
+        (7, "message.deleted"),
+        (8, "message.created"),
+        (9, "member.left"),
+    ]
+    created = full[1]
+    assert (created.message_id, created.user_id, created.payload) == (m1.id, alice, None)
+    assert created.message is not None and created.message.body == "one!"  # current state
+    assert full[2].message is not None and full[2].message.deleted_at is not None
+    assert full[5].created_at == m3.created_at
+    for after in range(10):
+        for limit in (1, 2, 3, 5, 50):
+            assert await store.events_since(room, after, limit) == full[after : after + limit]
+    async with store._engine.connect() as conn:
+        stored = (
+            await conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM room_events WHERE kind = 'message.created'"
+            )
+        ).scalar_one()
+    assert stored == 0
