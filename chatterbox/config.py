@@ -113,17 +113,6 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the ``chatterbox`` loggers and uvicorn."""
 
-    @field_validator("gc_thresholds", mode="before")
-    @classmethod
-    def _split_thresholds(cls, value: object) -> object:
-        """``a,b,c`` or a JSON list."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [item.strip() for item in text.split(",")]
-        return value
-
     @field_validator("gc_thresholds")
     @classmethod
     def _check_thresholds(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -131,9 +120,9 @@ class Settings(BaseSettings):
             raise ValueError("every GC threshold must be at least 1 (0 would stop collecting)")
         return value
 
-    @field_validator("forwarded_allow_ips", mode="before")
+    @field_validator("forwarded_allow_ips", "gc_thresholds", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         """``a,b`` (as uvicorn's ``FORWARDED_ALLOW_IPS``) or a JSON list, as the other lists."""
         if isinstance(value, str):
             text = value.strip()
