@@ -35,6 +35,26 @@ def _received(c: ChatPage, kind: str, **match: object) -> list[dict[str, object]
     ]
 
 
+def _bubble_left(c: ChatPage, text: str) -> float:
+    """The left edge of the bubble of the one message whose body contains ``text``.
+
+    Found and measured inside one script run: a message's node is replaced whenever its state changes
+    (the ack, then "delivered", then "seen"), and a handle taken a moment earlier may by then be
+    detached, which measures as 0.
+    """
+    left = c.page.evaluate(
+        """text => {
+            const found = [...document.querySelectorAll("#message-log article.msg")].filter(
+                m => (m.querySelector(".msg__body")?.textContent ?? "").includes(text));
+            if (found.length !== 1) return null;
+            return found[0].querySelector(".msg__bubble").getBoundingClientRect().left;
+        }""",
+        text,
+    )
+    assert isinstance(left, (int, float)), f"expected one message containing {text!r}"
+    return float(left)
+
+
 def test_send_and_receive_enter_sends_shift_enter_newline(
     chat: Chat, shared_server: LiveServer
 ) -> None:
@@ -67,13 +87,8 @@ def test_send_and_receive_enter_sends_shift_enter_newline(
     expect(theirs.locator(".avatar")).to_have_text("AM")
     expect(theirs.locator(".msg__body")).to_have_text("first line\nsecond line")
     # Own messages are on the right, others' on the left.
-    # (Measured in one step each: a message's node is replaced when its state changes, e.g. on the ack.)
     expect(mine.locator(".receipt")).to_be_attached()
-    left = "e => e.getBoundingClientRect().left"
-    assert (
-        mine.locator(".msg__bubble").evaluate(left)
-        > theirs.locator(".msg__bubble").evaluate(left) + 200
-    )
+    assert _bubble_left(a, "first line") > _bubble_left(b, "first line") + 200
 
     # The reply goes the other way; the send button works too; an empty composer sends nothing.
     b.composer.fill("hi Alice 👋 https://example.com/path")
