@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from chatterbox.realtime.dispatch import Dispatcher
         from chatterbox.realtime.hub import Hub
 
         store = await open_store(
@@ -103,36 +104,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrate=settings.env == "development",
             synchronous=settings.sqlite_synchronous,
         )
-        await store.ensure_default_room(DEFAULT_ROOM_ID, "general")
-        users = UserDirectory(store)
-        hub = Hub(store=store, settings=settings, metrics=metrics, users=users, broker=_broker())
-        app.state.hub = hub
-        app.state.services = Services(
-            settings=settings,
-            store=store,
-            metrics=metrics,
-            users=users,
-            sessions=SessionAuthenticator(store, settings),
-            notifier=hub,
-            register_limiter=RegistrationLimiter(
-                RegistrationLimitConfig(
-                    burst=settings.register_burst, per_hour=settings.register_per_hour
-                )
-            ),
-        )
-        await hub.start()
-        DRAIN_HOOKS.append(hub.drain)
-        log.info(
-            "chatterbox %s ready (%s, broker: %s)",
-            __version__,
-            settings.env,
-            type(hub.broker).__name__,
-        )
-        try:
-            yield
+        try:  # whatever fails below, the store's connections are closed
+            await store.ensure_default_room(DEFAULT_ROOM_ID, "general")
+            users = UserDirectory(store)
+            hub = Hub(
+                store=store, settings=settings, metrics=metrics, users=users, broker=_broker()
+            )
+            app.state.hub = hub
+            # Built here, not on the first connection: compiling the protocol's validators and
+            # models takes ~4 MiB and a few ms, and a broken schema/ fails the start-up, not a user.
+            app.state.dispatcher = Dispatcher(hub)
+            app.state.services = Services(
+                settings=settings,
+                store=store,
+                metrics=metrics,
+                users=users,
+                sessions=SessionAuthenticator(store, settings),
+                notifier=hub,
+                register_limiter=RegistrationLimiter(
+                    RegistrationLimitConfig(
+                        burst=settings.register_burst, per_hour=settings.register_per_hour
+                    )
+                ),
+            )
+            await hub.start()
+            DRAIN_HOOKS.append(hub.drain)
+            log.info(
+                "chatterbox %s ready (%s, broker: %s)",
+                __version__,
+                settings.env,
+                type(hub.broker).__name__,
+            )
+            try:
+                yield
+            finally:
+                DRAIN_HOOKS.remove(hub.drain)
+                await hub.stop()
         finally:
-            DRAIN_HOOKS.remove(hub.drain)
-            await hub.stop()
             await store.close()
 
     app = FastAPI(

@@ -48,16 +48,11 @@ async def _deny(ws: WebSocket, status: int, detail: str) -> None:
 
 
 class WebSocketEndpoint:
-    """The raw ASGI app mounted at ``/ws`` (raw, so frames go straight to uvicorn's ``send``)."""
+    """The raw ASGI app mounted at ``/ws`` (raw, so frames go straight to uvicorn's ``send``).
 
-    def __init__(self) -> None:
-        self._dispatchers: dict[int, Dispatcher] = {}
-
-    def _dispatcher(self, hub: Hub) -> Dispatcher:
-        found = self._dispatchers.get(id(hub))
-        if found is None or found.hub is not hub:
-            found = self._dispatchers[id(hub)] = Dispatcher(hub)
-        return found
+    It keeps no state: the hub and the frame dispatcher are the app's (``app.state``), built once
+    in its lifespan, so the first connection does not pay for compiling the protocol's validators.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one upgrade request."""
@@ -113,13 +108,14 @@ class WebSocketEndpoint:
                 on_closing=hub.on_closing,
                 wire=scope.get(SCOPE_KEY),
             )
-            await self._serve(hub, conn, receive)
+            await self._serve(hub, app.state.dispatcher, conn, receive)
         finally:
             hub.release_slot(principal.user_id, cluster=bool(counted))
 
-    async def _serve(self, hub: Hub, conn: Connection, receive: Receive) -> None:
+    async def _serve(
+        self, hub: Hub, dispatcher: Dispatcher, conn: Connection, receive: Receive
+    ) -> None:
         conn.reader = asyncio.current_task()
-        dispatcher = self._dispatcher(hub)
         try:
             try:
                 await open_connection(hub, conn)
