@@ -22,6 +22,7 @@ async def _pragmas(url: str, **kwargs: object) -> dict[str, object]:
                     "foreign_keys",
                     "busy_timeout",
                     "wal_autocheckpoint",
+                    "cache_size",
                 )
             }
     finally:
@@ -37,8 +38,19 @@ async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
         "foreign_keys": 1,
         "busy_timeout": 5000,
         "wal_autocheckpoint": 10_000,
+        "cache_size": -256,  # KiB: readers keep a small page cache of their own
     }
     assert (tmp_path / "nested" / "dir").is_dir()  # parent directory created
+
+
+def test_sqlite_pool_is_small(tmp_path: Path) -> None:
+    """One process serves one core: the writer's connection plus at most three readers."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/chat.db")
+    try:
+        assert engine.pool.size() == 2  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 2  # type: ignore[attr-defined]
+    finally:
+        engine.sync_engine.dispose()
 
 
 @pytest.mark.anyio
