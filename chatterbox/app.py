@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
 
     from chatterbox.api.router import api_router
-    from chatterbox.realtime.router import ws_router
+    from chatterbox.realtime.router import WebSocketFastPath, ws_router
 
     app.include_router(api_router)
     app.include_router(ws_router)
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(WebSocketFastPath)  # /ws upgrades skip the HTTP-only layers above
     if settings.direct_wire:
         app.add_middleware(CaptureWire)  # outermost: sees uvicorn's own send (realtime/wire.py)
     return app

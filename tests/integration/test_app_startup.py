@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from chatterbox.app import create_app
@@ -68,3 +69,70 @@ async def test_a_missing_schema_folder_fails_the_start_up(
                 pass  # pragma: no cover - start-up must fail
     finally:
         schemas.load_schema_set.cache_clear()
+
+
+async def _upgrade(app: object, path: str) -> list[dict[str, object]]:
+    """Drive one WebSocket upgrade to ``path`` through ``app`` in process; what the app sent."""
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+        "subprotocols": [],
+    }
+    inbound = [{"type": "websocket.connect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return inbound.pop(0) if inbound else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)  # type: ignore[operator]
+    return sent
+
+
+async def test_ws_upgrades_take_the_fast_path_and_other_paths_the_router(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app routes ``/ws`` around its HTTP middlewares (``realtime.router.WebSocketFastPath``)."""
+    from starlette.websockets import WebSocket
+
+    from chatterbox.realtime import router
+
+    reached: list[str] = []
+
+    async def endpoint(scope: dict[str, object], receive: object, send: object) -> None:
+        reached.append(str(scope["path"]))
+        ws = WebSocket(scope, receive, send)  # type: ignore[arg-type]
+        await ws.accept()
+        await ws.send_text("fast")
+        await ws.close()
+
+    monkeypatch.setattr(router, "ws_endpoint", endpoint)
+    app = create_app(_settings(tmp_path))
+    async with app.router.lifespan_context(app):
+        sent = await _upgrade(app, "/ws")
+        assert reached == ["/ws"]
+        assert [m["type"] for m in sent] == [
+            "websocket.accept",
+            "websocket.send",
+            "websocket.close",
+        ]
+        # No such route: the router, not the endpoint, answers (closes before accepting).
+        sent = await _upgrade(app, "/wsx")
+        assert reached == ["/ws"]
+        assert [m["type"] for m in sent] == ["websocket.close"]
+        # HTTP still goes through the middlewares.
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert "content-security-policy" in ready.headers
