@@ -173,12 +173,14 @@ def create_engine(
     path.parent.mkdir(parents=True, exist_ok=True)
     # One process serves one core and SQLite reads are CPU-bound: a few connections are enough
     # (the writer keeps one, the rest read), and each holds its own page cache and driver thread.
+    # A fixed pool, no overflow: an overflow connection is closed when it is returned, so under
+    # concurrent joins readers were opened (thread, pragmas, cold cache) and closed continuously.
     # Measured, 1 000 idle WebSockets: SQLAlchemy's 5 + 10 -> 4 + 4: 64-68 -> 46-48 KiB each;
-    # 4 + 4 -> 2 + 2 (with the small reader cache): 39.1 -> 37.4 KiB, 1 000 joins at 500 at once
-    # as fast (4.3-4.7 s), join at 10⁶ messages unchanged.
+    # 4 + 4 -> 2 + 2 -> 4 + 0 (with the small reader cache and the /ws fast path): 30.5, 30.5
+    # KiB, 1 000 joins at 500 at once 4.4-4.8 -> 3.9-4.3 s; join at 10⁶ messages unchanged.
     if "poolclass" not in kwargs:  # a NullPool/StaticPool takes no sizes
-        kwargs.setdefault("pool_size", 2)
-        kwargs.setdefault("max_overflow", 2)
+        kwargs.setdefault("pool_size", 4)
+        kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, echo=echo, **kwargs)
     pragmas = (
         # busy_timeout first: switching a fresh file to WAL needs the lock, and another process

@@ -44,11 +44,12 @@ async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
 
 
 def test_sqlite_pool_is_small(tmp_path: Path) -> None:
-    """One process serves one core: the writer's connection plus at most three readers."""
+    """One process serves one core: the writer's connection plus three readers, none opened and
+    closed on demand (overflow connections are closed when returned)."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/chat.db")
     try:
-        assert engine.pool.size() == 2  # type: ignore[attr-defined]
-        assert engine.pool._max_overflow == 2  # type: ignore[attr-defined]
+        assert engine.pool.size() == 4  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
     finally:
         engine.sync_engine.dispose()
 
