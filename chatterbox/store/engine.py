@@ -35,17 +35,20 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 __all__ = [
     "BEGIN_IMMEDIATE",
     "READER_CACHE_KIB",
+    "READ_THREADS",
     "WAL_AUTOCHECKPOINT_PAGES",
     "WRITER_CACHE_KIB",
     "Synchronous",
     "create_engine",
+    "create_read_engine",
     "is_postgresql",
     "is_sqlite",
     "sqlite_file",
@@ -171,17 +174,54 @@ def create_engine(
     path = sqlite_file(url)
     assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
-    # One process serves one core and SQLite reads are CPU-bound: a few connections are enough
-    # (the writer keeps one, the rest read), and each holds its own page cache and driver thread.
-    # A fixed pool, no overflow: an overflow connection is closed when it is returned, so under
-    # concurrent joins readers were opened (thread, pragmas, cold cache) and closed continuously.
-    # Measured, 1 000 idle WebSockets: SQLAlchemy's 5 + 10 -> 4 + 4: 64-68 -> 46-48 KiB each;
-    # 4 + 4 -> 2 + 2 -> 4 + 0 (with the small reader cache and the /ws fast path): 30.5, 30.5
-    # KiB, 1 000 joins at 500 at once 4.4-4.8 -> 3.9-4.3 s; join at 10⁶ messages unchanged.
+    # The async engine serves the group-commit writer (one connection, kept) and the few callers
+    # that need an AsyncConnection (migrations, tests); the store's reads go through
+    # :func:`create_read_engine` (:mod:`.sqlite_reads`).
     if "poolclass" not in kwargs:  # a NullPool/StaticPool takes no sizes
-        kwargs.setdefault("pool_size", 4)
-        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_size", 2)
+        kwargs.setdefault("max_overflow", 2)
     engine = create_async_engine(url, echo=echo, **kwargs)
+    _install_sqlite_hooks(engine.sync_engine, synchronous, busy_timeout_ms)
+    return engine
+
+
+READ_THREADS = 3
+"""Reader threads (and pooled synchronous connections) of a SQLite store. One process serves one
+core, and SQLite reads are CPU-bound: a few are enough. A fixed pool, no overflow: SQLAlchemy closes
+an overflow connection when it is returned, so bursts of joins opened (pragmas, cold cache) and
+closed readers continuously (measured with the async pool: 1 000 joins at 500 at once 4.4-4.8 s
+with 2 + 2 connections, 3.9-4.3 s with 4 fixed)."""
+
+
+def create_read_engine(
+    database_url: str | URL,
+    *,
+    synchronous: Synchronous = "NORMAL",
+    busy_timeout_ms: int = 5000,
+    connections: int = READ_THREADS,
+) -> Engine:
+    """A synchronous engine (stdlib ``sqlite3``) on the same SQLite file, for :mod:`.sqlite_reads`.
+
+    Same pragmas and ``BEGIN`` hook as :func:`create_engine`'s (each read is one snapshot), a fixed
+    pool of ``connections`` that may be used from any thread (one at a time each).
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise ValueError("create_read_engine is for SQLite databases")
+    path = sqlite_file(url)
+    assert path is not None
+    engine = sa_create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        pool_size=connections,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},
+    )
+    _install_sqlite_hooks(engine, synchronous, busy_timeout_ms)
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
+    """Connect-time pragmas and the ``BEGIN`` hook (module docstring) on a SQLite engine."""
     pragmas = (
         # busy_timeout first: switching a fresh file to WAL needs the lock, and another process
         # migrating at the same moment must make this wait, not fail with "database is locked".
@@ -193,7 +233,7 @@ def create_engine(
         f"PRAGMA cache_size=-{READER_CACHE_KIB}",
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from the driver (see the module docstring).
         dbapi_connection.isolation_level = None
@@ -204,9 +244,7 @@ def create_engine(
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine

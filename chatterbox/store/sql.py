@@ -6,6 +6,7 @@ Split by concern: :mod:`.sql_users`, :mod:`.sql_sessions`, :mod:`.sql_rooms`, :m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ class SqlStore(UsersMixin, SessionsMixin, RoomsMixin, MessagesMixin, ReceiptsMix
         finally:
             if self._checkpointer is not None:
                 await self._checkpointer.close()
+            if self._reads is not None:
+                await asyncio.to_thread(self._reads.close)
             await self._engine.dispose()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from chatterbox.domain.clock import now_ms
 from chatterbox.store import tables as t
 from chatterbox.store.checkpoint import Checkpointer
-from chatterbox.store.engine import sqlite_file
+from chatterbox.store.engine import READ_THREADS, create_read_engine, sqlite_file
 from chatterbox.store.errors import RoomNotFound
 from chatterbox.store.records import (
     EventKind,
@@ -32,6 +32,7 @@ from chatterbox.store.records import (
     UserRecord,
 )
 from chatterbox.store.sql_locks import RoomScoped, lock_rooms
+from chatterbox.store.sqlite_reads import SqliteReads
 from chatterbox.store.writer import Writer
 
 __all__ = [
@@ -73,9 +74,11 @@ class SqlBase:
         self._clock = clock
         prepare = None if engine.dialect.name == "sqlite" else lock_rooms
         self._checkpointer: Checkpointer | None = None
+        self._reads: SqliteReads | None = None
         path = sqlite_file(engine.url)
         if path is not None:
             self._checkpointer = Checkpointer(path)
+            self._reads = SqliteReads(create_read_engine(engine.url), READ_THREADS)
         self._writer = Writer(
             engine,
             max_batch=max_batch,
@@ -87,8 +90,11 @@ class SqlBase:
     async def _read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read-only ``fn`` on a pooled connection.
 
-        SQLite gives ``fn`` one consistent snapshot; PostgreSQL (READ COMMITTED) one per statement.
+        SQLite gives ``fn`` one consistent snapshot, and runs it whole on a reader thread
+        (:mod:`.sqlite_reads`); PostgreSQL (READ COMMITTED) one snapshot per statement.
         """
+        if self._reads is not None:
+            return await self._reads.run(fn)
         async with self._engine.connect() as conn:
             return await fn(conn)
 

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chatterbox.store.sqlite_reads import ReadConnection
+
 __all__ = ["direct_sqlite"]
 
 T = TypeVar("T")
@@ -36,6 +38,13 @@ async def direct_sqlite(
     """A runner of ``fn(sqlite3_connection)`` on ``conn``'s worker thread, or None if unavailable."""
     if conn.dialect.name != "sqlite":
         return None
+    if isinstance(conn, ReadConnection):  # already on a reader thread: call it here
+        db = conn.raw()
+
+        async def here(fn: Callable[[sqlite3.Connection], T]) -> T:
+            return fn(db)
+
+        return here
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     execute = getattr(driver, "_execute", None)

@@ -33,18 +33,21 @@ async def new_room(app: InProcess, owner: dict[str, Any], kind: str, name: str) 
 
 @contextmanager
 def counting_statements(store: SqlStore) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database inside the block (white-box: the store's engine)."""
+    """Every SQL statement sent to the database inside the block (white-box: the store's engines,
+    the writer's and, on SQLite, the readers')."""
     statements: list[str] = []
-    engine = store._engine.sync_engine
+    engines = [store._engine.sync_engine] + ([store._reads.engine] if store._reads else [])
 
     def record(_conn: object, _cursor: object, sql: str, *_: object) -> None:
         statements.append(sql)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_directory_shape_and_member_counts(in_process: InProcess) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from chatterbox.store.engine import create_engine, is_postgresql, is_sqlite
+from chatterbox.store.engine import (
+    READ_THREADS,
+    create_engine,
+    create_read_engine,
+    is_postgresql,
+    is_sqlite,
+)
 
 
 async def _pragmas(url: str, **kwargs: object) -> dict[str, object]:
@@ -43,15 +49,30 @@ async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
     assert (tmp_path / "nested" / "dir").is_dir()  # parent directory created
 
 
-def test_sqlite_pool_is_small(tmp_path: Path) -> None:
-    """One process serves one core: the writer's connection plus three readers, none opened and
-    closed on demand (overflow connections are closed when returned)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/chat.db")
+def test_sqlite_pools_are_small(tmp_path: Path) -> None:
+    """One process serves one core. The async engine serves the writer (one connection, kept) and
+    the odd migration; the readers have a fixed pool (overflow connections are closed when
+    returned, so bursts would open and close them continuously) with the same pragmas."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
+    engine = create_engine(url)
+    reads = create_read_engine(url)
     try:
-        assert engine.pool.size() == 4  # type: ignore[attr-defined]
-        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+        assert engine.pool.size() == 2  # type: ignore[attr-defined]
+        assert reads.pool.size() == READ_THREADS == 3  # type: ignore[attr-defined]
+        assert reads.pool._max_overflow == 0  # type: ignore[attr-defined]
+        with reads.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -256
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 5000
     finally:
         engine.sync_engine.dispose()
+        reads.dispose()
+
+
+def test_read_engine_is_for_sqlite_only() -> None:
+    with pytest.raises(ValueError, match="SQLite"):
+        create_read_engine("postgresql+asyncpg://chat@127.0.0.1:1/chat")
 
 
 @pytest.mark.anyio
