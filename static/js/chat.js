@@ -6,6 +6,7 @@ import { colorSlot, displayName, initials } from './format/names.js';
 import { typingSentence } from './format/typing.js';
 import { FrameRejected, newClientMsgId } from './protocol/frames.js';
 import { RoomMessages, SEND } from './state/messages.js';
+import { Pacer } from './state/pacer.js';
 import { PresenceBook } from './state/presence.js';
 import { ReceiptBook, receiptAudience, receiptLabel, receiptStatus } from './state/receipts.js';
 import { RoomList } from './state/rooms.js';
@@ -37,6 +38,8 @@ export class Chat {
     this.stores = new Map();
     this.seq = new SeqTracker();
     this.receipts = new ReceiptBook();
+    /** `delivered` receipts: at most one per room per 150 ms, for the newest message at that moment. */
+    this.deliveredPacer = new Pacer(150, (roomId) => this.sendDelivered(roomId));
     this.presence = new PresenceBook();
     this.unread = new UnreadCounter();
     this.typing = new TypingBoard();
@@ -672,27 +675,26 @@ export class Chat {
 
   // ---- receipts ----------------------------------------------------------------------------------------------
 
-  /** Messages by others arrived in a room: tell the server they reached this device (newest one only). */
+  /** Messages by others arrived in a room: tell the server they reached this device (newest one only).
+   * Paced, not debounced: under a steady stream a receipt still goes out every 150 ms. */
   afterMessagesArrived(roomId) {
-    clearTimeout(this._deliveredTimers?.get(roomId));
-    this._deliveredTimers = this._deliveredTimers || new Map();
-    this._deliveredTimers.set(
-      roomId,
-      setTimeout(() => {
-        const store = this.stores.get(roomId);
-        if (!store || !this.me || !this.conn.isOpen) return;
-        const target = store.newestByOthers(this.me.id);
-        if (!target) return;
-        const have = Math.max(this.receipts.seqOf(roomId, this.me.id, 'delivered'), this.inflightDelivered.get(roomId) || 0);
-        if (target.seq <= have) return;
-        this.inflightDelivered.set(roomId, target.seq);
-        this.conn
-          .command('receipt', roomId, target.id, 'delivered')
-          .then((result) => this.applyMarker(result.marker))
-          .catch((err) => this.commandFailed('send a receipt', err));
-      }, 150),
-    );
+    this.deliveredPacer.poke(roomId);
     if (roomId === this.activeRoomId) setTimeout(() => this.checkSeen(), 200);
+  }
+
+  /** Send `delivered` for the newest message by others in a room, unless already covered. */
+  sendDelivered(roomId) {
+    const store = this.stores.get(roomId);
+    if (!store || !this.me || !this.conn.isOpen) return;
+    const target = store.newestByOthers(this.me.id);
+    if (!target) return;
+    const have = Math.max(this.receipts.seqOf(roomId, this.me.id, 'delivered'), this.inflightDelivered.get(roomId) || 0);
+    if (target.seq <= have) return;
+    this.inflightDelivered.set(roomId, target.seq);
+    this.conn
+      .command('receipt', roomId, target.id, 'delivered')
+      .then((result) => this.applyMarker(result.marker))
+      .catch((err) => this.commandFailed('send a receipt', err));
   }
 
   /** Send "seen" for the newest message by others that is on screen, when the page is visible and focused. */
