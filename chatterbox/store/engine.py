@@ -58,15 +58,16 @@ Synchronous = Literal["NORMAL", "FULL"]
 """Allowed values of SQLite's ``PRAGMA synchronous``."""
 
 READER_CACHE_KIB = 256
-"""SQLite page cache of each pooled connection, in KiB (``PRAGMA cache_size=-256``; SQLite's default is
-2 000). Readers serve joins, history pages and resumes: a few pages of one room's tail each, which
+"""SQLite page cache of each reader connection (:func:`create_read_engine`), in KiB
+(``PRAGMA cache_size=-256``; SQLite's default is 2 000). Readers serve joins, history pages and resumes: a few pages of one room's tail each, which
 the operating system's file cache holds anyway. Each pooled connection used to fill 2 MiB with
 copies of the same pages (1 000 idle WebSockets over 100 rooms: 43.7 -> 39.1 KiB each; join at
 10⁶ messages and durable sends unchanged in interleaved runs)."""
 
 WRITER_CACHE_KIB = 2_000
-"""The group-commit writer's connection keeps SQLite's default cache: every batch touches the
-tails of the indexes of every room it writes to (:meth:`chatterbox.store.writer` sets it)."""
+"""Page cache of the async engine's connections (:func:`create_engine`), in KiB: SQLite's default.
+They serve the group-commit writer, whose every batch touches the tails of the indexes of every
+room it writes to."""
 
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """SQLite checkpoints the WAL into the database once it holds this many pages (default 1 000).
@@ -181,7 +182,7 @@ def create_engine(
         kwargs.setdefault("pool_size", 2)
         kwargs.setdefault("max_overflow", 2)
     engine = create_async_engine(url, echo=echo, **kwargs)
-    _install_sqlite_hooks(engine.sync_engine, synchronous, busy_timeout_ms)
+    _install_sqlite_hooks(engine.sync_engine, synchronous, busy_timeout_ms, WRITER_CACHE_KIB)
     return engine
 
 
@@ -194,33 +195,31 @@ with 2 + 2 connections, 3.9-4.3 s with 4 fixed)."""
 
 
 def create_read_engine(
-    database_url: str | URL,
-    *,
-    synchronous: Synchronous = "NORMAL",
-    busy_timeout_ms: int = 5000,
-    connections: int = READ_THREADS,
+    database_url: str | URL, *, busy_timeout_ms: int = 5000, connections: int = READ_THREADS
 ) -> Engine:
     """A synchronous engine (stdlib ``sqlite3``) on the same SQLite file, for :mod:`.sqlite_reads`.
 
-    Same pragmas and ``BEGIN`` hook as :func:`create_engine`'s (each read is one snapshot), a fixed
-    pool of ``connections`` that may be used from any thread (one at a time each).
+    The pragmas and ``BEGIN`` hook of :func:`create_engine`'s (each read is one snapshot) but a
+    :data:`READER_CACHE_KIB` page cache, and a fixed pool of ``connections`` that may be used from
+    any thread (one at a time each). Readers never write, so ``synchronous`` is left at ``NORMAL``.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         raise ValueError("create_read_engine is for SQLite databases")
-    path = sqlite_file(url)
-    assert path is not None
+    sqlite_file(url)  # refuses in-memory databases
     engine = sa_create_engine(
         url.set(drivername="sqlite+pysqlite"),
         pool_size=connections,
         max_overflow=0,
         connect_args={"check_same_thread": False},
     )
-    _install_sqlite_hooks(engine, synchronous, busy_timeout_ms)
+    _install_sqlite_hooks(engine, "NORMAL", busy_timeout_ms, READER_CACHE_KIB)
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
+def _install_sqlite_hooks(
+    engine: Engine, synchronous: str, busy_timeout_ms: int, cache_kib: int
+) -> None:
     """Connect-time pragmas and the ``BEGIN`` hook (module docstring) on a SQLite engine."""
     pragmas = (
         # busy_timeout first: switching a fresh file to WAL needs the lock, and another process
@@ -230,7 +229,7 @@ def _install_sqlite_hooks(engine: Engine, synchronous: str, busy_timeout_ms: int
         f"PRAGMA synchronous={synchronous}",
         "PRAGMA foreign_keys=ON",
         f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
-        f"PRAGMA cache_size=-{READER_CACHE_KIB}",
+        f"PRAGMA cache_size=-{cache_kib}",
     )
 
     @event.listens_for(engine, "connect")

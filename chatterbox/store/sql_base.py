@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from chatterbox.domain.clock import now_ms
 from chatterbox.store import tables as t
 from chatterbox.store.checkpoint import Checkpointer
-from chatterbox.store.engine import READ_THREADS, create_read_engine, sqlite_file
+from chatterbox.store.engine import create_read_engine, sqlite_file
 from chatterbox.store.errors import RoomNotFound
 from chatterbox.store.records import (
     EventKind,
@@ -78,7 +78,7 @@ class SqlBase:
         path = sqlite_file(engine.url)
         if path is not None:
             self._checkpointer = Checkpointer(path)
-            self._reads = SqliteReads(create_read_engine(engine.url), READ_THREADS)
+            self._reads = SqliteReads(create_read_engine(engine.url))
         self._writer = Writer(
             engine,
             max_batch=max_batch,

@@ -51,8 +51,6 @@ class ReadConnection:
         execution_options: Any = None,
     ) -> Result[Any]:
         """Run ``statement`` now, on this thread."""
-        if execution_options is None:
-            return self.sync_connection.execute(statement, parameters)
         return self.sync_connection.execute(
             statement, parameters, execution_options=execution_options
         )
@@ -77,9 +75,10 @@ def _run_to_end(coro: Coroutine[Any, Any, T]) -> T:
 class SqliteReads:
     """Runs read functions on a small pool of threads, each over a pooled synchronous connection."""
 
-    def __init__(self, engine: Engine, threads: int) -> None:
-        """``engine``: from :func:`.engine.create_read_engine` (its pool as large as ``threads``)."""
+    def __init__(self, engine: Engine) -> None:
+        """``engine``: from :func:`.engine.create_read_engine`; one thread per pooled connection."""
         self.engine = engine
+        threads = engine.pool.size()  # type: ignore[attr-defined]
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite-read")
 
     def _run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:

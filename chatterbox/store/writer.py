@@ -53,7 +53,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from chatterbox.store.engine import BEGIN_IMMEDIATE, WRITER_CACHE_KIB
+from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
 from chatterbox.store.sqlite_direct import direct_sqlite
 
@@ -379,7 +379,6 @@ class Writer:
                 self._direct = False  # another driver: the portable path only
                 await conn.close()
                 return None
-            await run(_writer_cache)
             self._direct_conn, self._direct_run = conn, run
         return self._direct_run
 
@@ -433,11 +432,6 @@ class Writer:
                 raise _NeedsIsolation from exc
             i = end
         return outcomes
-
-
-def _writer_cache(conn: sqlite3.Connection) -> None:
-    """Give the writer's connection SQLite's default page cache (pooled connections get less)."""
-    conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
 
 async def _run_isolated(

@@ -194,15 +194,16 @@ async def test_sqlite_batches_of_direct_jobs_are_one_call_from_begin_to_commit(
 async def test_the_writers_connection_keeps_a_full_page_cache(
     store: SqlStore, sqlite_room: tuple[str, str]
 ) -> None:
-    """Pooled connections read with 256 KiB of cache; the writer's, which touches every written
+    """Reader connections have 256 KiB of cache; the writer's, which touches every written
     room's index tails, keeps SQLite's default 2 000 KiB."""
     alice, room = sqlite_room
     await store.append_message(room, alice, "hello", "k-cache")
     run = store._writer._direct_run
     assert run is not None
     assert await run(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -2000
-    async with store._engine.connect() as conn:
-        assert (await conn.exec_driver_sql("PRAGMA cache_size")).scalar_one() == -256
+    assert store._reads is not None
+    with store._reads.engine.connect() as reader:
+        assert reader.exec_driver_sql("PRAGMA cache_size").scalar_one() == -256
 
 
 async def test_a_failed_direct_transaction_is_rolled_back_and_run_the_portable_way(

@@ -44,7 +44,7 @@ async def test_sqlite_pragmas_default(tmp_path: Path) -> None:
         "foreign_keys": 1,
         "busy_timeout": 5000,
         "wal_autocheckpoint": 10_000,
-        "cache_size": -256,  # KiB: readers keep a small page cache of their own
+        "cache_size": -2000,  # KiB, SQLite's default: the writer's engine (readers: see below)
     }
     assert (tmp_path / "nested" / "dir").is_dir()  # parent directory created
 
