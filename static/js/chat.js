@@ -688,13 +688,9 @@ export class Chat {
     if (!store || !this.me || !this.conn.isOpen) return;
     const target = store.newestByOthers(this.me.id);
     if (!target) return;
-    const have = Math.max(this.receipts.seqOf(roomId, this.me.id, 'delivered'), this.inflightDelivered.get(roomId) || 0);
-    if (target.seq <= have) return;
-    this.inflightDelivered.set(roomId, target.seq);
-    this.conn
-      .command('receipt', roomId, target.id, 'delivered')
-      .then((result) => this.applyMarker(result.marker))
-      .catch((err) => this.commandFailed('send a receipt', err));
+    this.sendReceipt(roomId, target, 'delivered', this.inflightDelivered)?.catch((err) =>
+      this.commandFailed('send a receipt', err),
+    );
   }
 
   /** Send "seen" for the newest message by others that is on screen, when the page is visible and focused. */
@@ -704,19 +700,24 @@ export class Chat {
     if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
     const target = this.timeline.newestVisible();
     if (!target) return;
-    const have = Math.max(this.receipts.seqOf(roomId, this.me.id, 'seen'), this.inflightSeen.get(roomId) || 0);
-    if (target.seq <= have) return;
-    this.inflightSeen.set(roomId, target.seq);
-    this.conn
-      .command('receipt', roomId, target.id, 'seen')
-      .then((result) => {
-        this.applyMarker(result.marker);
-        this.invalidate('sidebar', 'header');
-      })
+    this.sendReceipt(roomId, target, 'seen', this.inflightSeen)
+      ?.then(() => this.invalidate('sidebar', 'header'))
       .catch((err) => {
         if (this.inflightSeen.get(roomId) === target.seq) this.inflightSeen.delete(roomId);
         this.commandFailed('send a receipt', err);
       });
+  }
+
+  /**
+   * Send a `state` receipt for `target` unless our marker or one in flight (`inflight`: room → seq)
+   * already covers it. The command's promise, resolved once the returned marker is applied; null if
+   * nothing was sent.
+   */
+  sendReceipt(roomId, target, state, inflight) {
+    const have = Math.max(this.receipts.seqOf(roomId, this.me.id, state), inflight.get(roomId) || 0);
+    if (target.seq <= have) return null;
+    inflight.set(roomId, target.seq);
+    return this.conn.command('receipt', roomId, target.id, state).then((result) => this.applyMarker(result.marker));
   }
 
   receiptFor(entry) {
