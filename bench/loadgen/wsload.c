@@ -57,6 +57,7 @@ typedef struct {
 	uint64_t next_typing_ns;
 	/* receipts */
 	int receipt_inflight;
+	uint64_t receipt_due_ns;   /* paced receipt scheduled for this time; 0 = none */
 	int64_t receipt_pending_seq, receipt_sent_seq;
 	char receipt_msg_id[40];
 	uint64_t receipts_sent, typing_sent, cmd_id;
@@ -77,6 +78,7 @@ static double opt_rate;         /* total messages/s over all senders; 0 = satura
 static int opt_window = 4;
 static double opt_warmup = 1.0, opt_duration = 3.0, opt_drain = 3.0;
 static int opt_receipts;
+static int opt_receipt_ms = 150; /* like the browser client: at most one delivered receipt per room per 150 ms */
 static int opt_typing_ms;
 static int opt_conc = 200;      /* connections in handshake at once */
 static double opt_hold = -1;    /* idle mode: hold seconds after READY, send nothing */
@@ -104,6 +106,11 @@ static size_t lat_len, lat_cap;
 static int measuring;
 static uint64_t lat_max_all;
 static int err_printed;
+
+/* paced receipts: a FIFO of connections with a receipt due (the delay is constant, so due times are
+ * in insertion order); each connection is queued at most once (receipt_due_ns != 0) */
+static int *rq;
+static size_t rq_head, rq_tail;
 
 /* resume */
 static uint64_t r_events, r_t0, r_t1;
@@ -330,6 +337,42 @@ static void send_receipt(conn_t *c)
 	c->receipts_sent++;
 	send_frame(c, 1, f, (size_t)n);
 }
+/* The browser client's Pacer: the first newer message schedules a receipt opt_receipt_ms later; further
+ * arrivals before it fires change nothing (the receipt names the newest message when it goes). */
+static void schedule_receipt(conn_t *c)
+{
+	if (c->receipt_due_ns)
+		return;
+	if (opt_receipt_ms <= 0) {
+		if (!c->receipt_inflight)
+			send_receipt(c);
+		else
+			c->receipt_due_ns = 1; /* goes when the ack arrives */
+		return;
+	}
+	c->receipt_due_ns = now_ns() + (uint64_t)opt_receipt_ms * 1000000ull;
+	rq[rq_tail++ % (size_t)nconns] = c->idx;
+}
+
+/* Send the receipts that are due; returns the next due time (0 = none queued). */
+static uint64_t service_receipts(uint64_t now)
+{
+	while (rq_head != rq_tail) {
+		conn_t *c = &conns[rq[rq_head % (size_t)nconns]];
+		if (c->receipt_due_ns > now)
+			return c->receipt_due_ns;
+		rq_head++;
+		if (c->state != CS_OPEN || c->receipt_pending_seq <= c->receipt_sent_seq) {
+			c->receipt_due_ns = 0;
+		} else if (c->receipt_inflight) {
+			c->receipt_due_ns = 1; /* due: goes when the previous one is acknowledged */
+		} else {
+			c->receipt_due_ns = 0;
+			send_receipt(c);
+		}
+	}
+	return 0;
+}
 
 static void send_typing(conn_t *c)
 {
@@ -448,8 +491,7 @@ static void on_chatterbox_frame(conn_t *c, const char *p, size_t n)
 			memcpy(c->receipt_msg_id, id, (size_t)(q - id));
 			c->receipt_msg_id[q - id] = 0;
 			c->receipt_pending_seq = seq;
-			if (!c->receipt_inflight)
-				send_receipt(c);
+			schedule_receipt(c);
 		}
 	} else if (IS("ack") || IS("error")) {
 		int is_err = IS("error");
@@ -469,8 +511,13 @@ static void on_chatterbox_frame(conn_t *c, const char *p, size_t n)
 			}
 		} else if (kind == 'r') {
 			c->receipt_inflight = 0;
-			if (c->receipt_pending_seq > c->receipt_sent_seq)
+			/* a receipt that fell due while the previous one was in flight goes now */
+			if (c->receipt_due_ns == 1 && c->receipt_pending_seq > c->receipt_sent_seq) {
+				c->receipt_due_ns = 0;
 				send_receipt(c);
+			} else if (c->receipt_due_ns == 1) {
+				c->receipt_due_ns = 0;
+			}
 		} else if (kind == 's') {
 			r_t1 = now_ns();
 			r_done = 1;
@@ -738,7 +785,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: wsload --spec FILE [--host H] [--port P] [--mode plain|echo|chatterbox] [--proto P]\n"
 		"  [--rate MSGS_PER_S | --window W] [--warmup S] [--duration S] [--drain S] [--receipts]\n"
-		"  [--typing-ms MS] [--conc C] [--hold S] [--body-pad B] [--resume-room R --resume-after SEQ]\n"
+		"  [--receipt-ms MS] [--typing-ms MS] [--conc C] [--hold S] [--body-pad B] [--resume-room R --resume-after SEQ]\n"
 		"spec: one line per connection: path<TAB>token|-<TAB>room<TAB>sender(0|1)\n");
 	exit(2);
 }
@@ -769,6 +816,8 @@ int main(int argc, char **argv)
 			opt_duration = atof(v);
 		else if (ARG("--drain"))
 			opt_drain = atof(v);
+		else if (ARG("--receipt-ms"))
+			opt_receipt_ms = atoi(v);
 		else if (ARG("--typing-ms"))
 			opt_typing_ms = atoi(v);
 		else if (ARG("--conc"))
@@ -796,6 +845,7 @@ int main(int argc, char **argv)
 	load_spec(opt_spec);
 	if (nconns == 0)
 		die("no connections in spec");
+	rq = calloc((size_t)nconns, sizeof(*rq));
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
@@ -897,6 +947,9 @@ int main(int argc, char **argv)
 				break;
 			}
 			uint64_t wake = phase == 0 ? t_meas : t_end;
+			uint64_t rdue = service_receipts(now);
+			if (rdue && rdue < wake)
+				wake = rdue;
 			for (int i = 0; i < nconns; i++) {
 				conn_t *c = &conns[i];
 				if (!c->sender || c->state != CS_OPEN)
@@ -951,6 +1004,7 @@ int main(int argc, char **argv)
 			}
 			if (c_delivered >= expected || now_ns() >= until)
 				break;
+			service_receipts(now_ns());
 			poll_once(20);
 		}
 	}

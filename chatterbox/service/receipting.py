@@ -65,7 +65,11 @@ class Receipts:
     ) -> tuple[JSON, list[Marker]]:
         """Returns ``(the marker now in force for state, the markers that moved)``."""
         can_read = access is not None
-        message = await self._store.get_message(message_id) if can_read else None
+        # Only a reader learns anything about the message (not_member is checked first).
+        context = (
+            await self._store.receipt_context(room_id, user_id, message_id) if can_read else None
+        )
+        message = None if context is None else context.message
         target = (
             None
             if message is None
@@ -77,10 +81,8 @@ class Receipts:
                 deleted=message.deleted_at is not None,
             )
         )
-        delivered = seen = None
-        if target is not None:
-            delivered = await self._store.get_receipt(room_id, user_id, "delivered")
-            seen = await self._store.get_receipt(room_id, user_id, "seen")
+        delivered = None if context is None else context.delivered
+        seen = None if context is None else context.seen
         current = CurrentMarkers(
             delivered_seq=0 if delivered is None else delivered.seq,
             seen_seq=0 if seen is None else seen.seq,

@@ -16,6 +16,7 @@ from chatterbox.store.records import (
     MessageEditRecord,
     MessageRecord,
     PublicRoomRecord,
+    ReceiptContext,
     ReceiptRecord,
     ReceiptState,
     RefreshTokenRecord,
@@ -264,6 +265,10 @@ class Store(Protocol):
         self, room_id: str, user_id: str, state: ReceiptState
     ) -> ReceiptRecord | None:
         """One marker, or None."""
+        ...
+
+    async def receipt_context(self, room_id: str, user_id: str, message_id: str) -> ReceiptContext:
+        """The message and the user's two markers in the room, in one read."""
         ...
 
     async def upsert_receipt(

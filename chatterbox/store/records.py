@@ -16,6 +16,7 @@ __all__ = [
     "MessageEditRecord",
     "MessageRecord",
     "PublicRoomRecord",
+    "ReceiptContext",
     "ReceiptRecord",
     "ReceiptState",
     "RefreshTokenRecord",
@@ -200,3 +201,15 @@ class ReceiptRecord:
     message_id: str
     seq: int
     at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptContext:
+    """What a ``receipt`` command is checked against, read in one snapshot."""
+
+    message: MessageRecord | None
+    """The message the receipt names, or None when there is no such message."""
+    delivered: ReceiptRecord | None
+    """The sender's ``delivered`` marker in the room, or None."""
+    seen: ReceiptRecord | None
+    """The sender's ``seen`` marker in the room, or None."""

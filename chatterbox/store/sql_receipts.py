@@ -25,12 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.store import tables as t
-from chatterbox.store.records import ReceiptRecord, ReceiptState
+from chatterbox.store.records import MessageRecord, ReceiptContext, ReceiptRecord, ReceiptState
 from chatterbox.store.sql_base import (
     KEYS_PER_STATEMENT,
     SqlBase,
     insert_ignore,
     keys_in,
+    row_to_message,
     row_to_receipt,
 )
 from chatterbox.store.sqlite_direct import direct_sqlite
@@ -216,6 +217,38 @@ class ReceiptsMixin(SqlBase):
 
         return await self._read(q)
 
+    async def receipt_context(self, room_id: str, user_id: str, message_id: str) -> ReceiptContext:
+        """The message and the user's two markers in the room: one read transaction, two lookups.
+
+        A ``receipt`` command needs all three; as separate reads they cost three trips to a reader
+        and three transactions, the largest part of a receipt's cost.
+        """
+
+        async def q(conn: AsyncConnection) -> ReceiptContext:
+            direct = await direct_sqlite(conn)
+            if direct is not None:
+                return await direct(partial(_receipt_context_sqlite, room_id, user_id, message_id))
+            m, r = t.messages, t.receipts
+            row = (await conn.execute(select(m).where(m.c.id == message_id))).mappings().first()
+            markers = {
+                rec.state: rec
+                for rec in (
+                    row_to_receipt(mk)
+                    for mk in (
+                        await conn.execute(
+                            select(r).where(r.c.room_id == room_id, r.c.user_id == user_id)
+                        )
+                    ).mappings()
+                )
+            }
+            return ReceiptContext(
+                message=None if row is None else row_to_message(row),
+                delivered=markers.get("delivered"),
+                seen=markers.get("seen"),
+            )
+
+        return await self._read(q)
+
     async def upsert_receipt(
         self,
         room_id: str,
@@ -232,3 +265,34 @@ class ReceiptsMixin(SqlBase):
         if state not in ("delivered", "seen"):
             raise ValueError(f"state must be 'delivered' or 'seen', not {state!r}")
         return await self._write(ReceiptJob(room_id, user_id, state, message_id, seq, at))
+
+
+_MESSAGE_SQL = (  # the columns in MessageRecord's field order
+    "SELECT id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at "
+    "FROM messages WHERE id = ?"
+)
+_MARKERS_SQL = "SELECT state, message_id, seq, at FROM receipts WHERE room_id = ? AND user_id = ?"
+
+
+def _receipt_context_sqlite(
+    room_id: str, user_id: str, message_id: str, db: sqlite3.Connection
+) -> ReceiptContext:
+    """:meth:`ReceiptsMixin.receipt_context` as plain ``sqlite3`` calls, in one read transaction.
+
+    A receipt is the most frequent command; through SQLAlchemy Core its two lookups cost several
+    times what SQLite itself spends on them.
+    """
+    db.execute("BEGIN")
+    try:
+        row = db.execute(_MESSAGE_SQL, (message_id,)).fetchone()
+        markers = {
+            state: ReceiptRecord(room_id, user_id, cast(ReceiptState, state), mid, seq, at)
+            for state, mid, seq, at in db.execute(_MARKERS_SQL, (room_id, user_id))
+        }
+    finally:
+        db.execute("COMMIT")
+    return ReceiptContext(
+        message=None if row is None else MessageRecord(*row),
+        delivered=markers.get("delivered"),
+        seen=markers.get("seen"),
+    )
