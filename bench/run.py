@@ -333,6 +333,8 @@ class Profile:
     fanout_senders: int
     window: int
     receipts_n: tuple[int, ...]
+    receipts_rate: float  # messages/s in the room: slower than the client's 150 ms receipt pacing
+    receipts_duration: float
     latency_n: int
     latency_rates: tuple[int, ...]  # offered deliveries/s
     latency_duration: float  # measured seconds per open-loop point (p99 needs many messages)
@@ -354,6 +356,8 @@ FULL = Profile(
     fanout_senders=10,
     window=4,
     receipts_n=(100, 1000),
+    receipts_rate=2.0,
+    receipts_duration=8.0,
     latency_n=100,
     latency_rates=(2500, 5000, 10000, 20000, 40000),
     latency_duration=10.0,
@@ -383,6 +387,8 @@ SMOKE = Profile(
     fanout_senders=2,
     window=2,
     receipts_n=(5,),
+    receipts_rate=4.0,
+    receipts_duration=1.0,
     latency_n=5,
     latency_rates=(500,),
     latency_duration=0.5,
@@ -453,6 +459,8 @@ class Runner:
             problems.append(f"delivered {r['delivered_total']} of {r['expected_total']}")
         if r.get("closed_by_server"):
             problems.append(f"{r['closed_by_server']} closed by server")
+        if scenario == "receipts" and not r.get("receipts_sent"):
+            problems.append("no receipts sent")
         note = ""
         if r.get("valid") is False:
             note = " [discarded: loadgen not well below the server per delivery]"
@@ -494,11 +502,18 @@ class Runner:
                         )
                         self.keep("fanout", server, n, rep, r)
                     if server == "chatterbox":
+                        # Open loop, as in a live room: messages further apart than the client's
+                        # receipt pacing (150 ms), so every client acknowledges every message and a
+                        # message costs N deliveries and N receipts. (Under saturation a paced client
+                        # acknowledges one message in many, fewer the faster the room.)
                         for n in self.p.receipts_n:
                             k = min(n, self.p.fanout_senders)
                             conns = conns_for(server, self.env, self.fanout_key(n), 1, n, k)
                             args = self.load_args(
-                                window=self.p.window, receipts=True, typing_ms=3000
+                                self.p.receipts_duration,
+                                rate=self.p.receipts_rate,
+                                receipts=True,
+                                typing_ms=3000,
                             )
                             r = run_loadgen(srv, conns, self.env, args, 120)
                             self.keep("receipts", server, n, rep, r)
