@@ -122,3 +122,23 @@ async def test_close_stops_the_reader_threads(sqlite_store: SqlStore) -> None:
     await sqlite_store.close()
     await sqlite_store.close()  # idempotent
     assert not any(th.name.startswith("sqlite-read") for th in threading.enumerate())
+
+
+async def test_a_cancelled_read_leaves_the_readers_working(sqlite_store: SqlStore) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    async def slow(conn: AsyncConnection) -> int:
+        started.set()
+        release.wait(5)  # on the reader thread: holds it until released
+        return int((await conn.execute(text("SELECT 1"))).scalar_one())
+
+    task = asyncio.ensure_future(sqlite_store._read(slow))
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()  # the read finishes on its thread; its result goes nowhere
+    results = await asyncio.gather(*(sqlite_store.get_user("nobody") for _ in range(10)))
+    assert results == [None] * 10
+
