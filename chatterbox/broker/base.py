@@ -35,13 +35,16 @@ class Envelope:
     seq: int = 0
     """The event's room ``seq`` (``event`` only)."""
     user_id: str | None = None
-    """``event``: the member of a membership event; ``room``: a user whose connections are
-    skipped (the typer); ``presence``: whose presence."""
+    """``event``: the member of a membership event, the author of a ``message.created``;
+    ``room``: a user whose connections are skipped (the typer); ``presence``: whose presence."""
     detail: str | None = None
     """``event``: the frame type; ``event`` ``member.joined``: also the role after ``:``."""
     rooms: tuple[str, ...] = ()
     """``presence``: the rooms of the user (recipients are their readers); ``close``: the
     session ids."""
+    users: tuple[str, ...] = ()
+    """``room``: only these users' connections to the room get the frame (empty: every reader's;
+    receipts, see :mod:`chatterbox.domain.receipt_audience`)."""
 
 
 Handler = Callable[[Envelope], None]

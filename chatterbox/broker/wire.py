@@ -1,6 +1,7 @@
 """The bytes an :class:`~chatterbox.broker.base.Envelope` travels as between processes (pure).
 
-A compact JSON array, ``[origin, kind, text, room_id, seq, user_id, detail, rooms]``: ``origin``
+A compact JSON array, ``[origin, kind, text, room_id, seq, user_id, detail, rooms, users]``
+(a process of the previous release sends no ``users``: read as empty): ``origin``
 is the publishing process (a subscriber skips its own envelopes, which it already delivered
 locally); the frame ``text`` is carried as is, so receivers fan it out without re-encoding it.
 """
@@ -34,6 +35,7 @@ def encode(origin: str, envelope: Envelope) -> bytes:
             envelope.user_id,
             envelope.detail,
             envelope.rooms,
+            envelope.users,
         ]
     )
 
@@ -41,7 +43,10 @@ def encode(origin: str, envelope: Envelope) -> bytes:
 def decode(data: bytes | str) -> tuple[str, Envelope]:
     """``(origin, envelope)`` from :func:`encode`'s output; :class:`WireError` if malformed."""
     try:
-        origin, kind, text, room_id, seq, user_id, detail, rooms = orjson.loads(data)
+        fields = orjson.loads(data)
+        if isinstance(fields, list) and len(fields) == 8:
+            fields.append(None)
+        origin, kind, text, room_id, seq, user_id, detail, rooms, users = fields
     except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
         raise WireError(f"not an envelope: {exc}") from exc
     if kind not in _KINDS or not isinstance(text, str) or not isinstance(seq, int):
@@ -54,5 +59,6 @@ def decode(data: bytes | str) -> tuple[str, Envelope]:
         user_id=user_id,
         detail=detail,
         rooms=tuple(rooms or ()),
+        users=tuple(users or ()),
     )
     return str(origin), envelope

@@ -26,7 +26,7 @@ members?". With no other member both are false (there is nobody to see it).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 __all__ = [
@@ -92,6 +92,8 @@ class MarkerMove:
     """The message it now points at."""
     seq: int
     """That message's seq."""
+    prev_seq: int = 0
+    """Where the marker was (it newly covers the messages after this seq, up to ``seq``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +136,9 @@ def validate_receipt(
         return ReceiptError("backwards")
     moves: list[MarkerMove] = []
     if message.seq > delivered:
-        moves.append(MarkerMove("delivered", message.id, message.seq))
+        moves.append(MarkerMove("delivered", message.id, message.seq, delivered))
     if state == "seen" and message.seq > current.seen_seq:
-        moves.append(MarkerMove("seen", message.id, message.seq))
+        moves.append(MarkerMove("seen", message.id, message.seq, current.seen_seq))
     return moves
 
 
@@ -156,6 +158,9 @@ class Marker:
     """That message's seq."""
     at_ms: int
     """When it moved."""
+    prev_seq: int = 0
+    """Where it was before (not sent): the move newly covers the messages in ``(prev_seq, seq]``,
+    whose authors are told (:func:`receipt_recipients`)."""
 
 
 @dataclass(slots=True)
@@ -180,8 +185,12 @@ class ReceiptCoalescer:
         buf = self._rooms.setdefault(room_id, _RoomBuffer())
         key = (marker.user_id, marker.state)
         old = buf.pending.get(key)
-        if old is None or marker.seq >= old.seq:
+        if old is None:
             buf.pending[key] = marker
+        else:  # the furthest marker, covering everything both moves covered
+            newest = marker if marker.seq >= old.seq else old
+            prev = min(old.prev_seq, marker.prev_seq)
+            buf.pending[key] = newest if newest.prev_seq == prev else replace(newest, prev_seq=prev)
         if buf.due_ms is None:
             last = buf.last_flush_ms
             if last is None or now_ms - last >= self.interval_ms:

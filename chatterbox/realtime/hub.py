@@ -33,6 +33,7 @@ from chatterbox.broker.cluster import LocalState, PresenceUpdate, RedisCluster
 from chatterbox.config import Settings
 from chatterbox.domain import clock, permissions
 from chatterbox.domain.presence import PresenceChange, PresenceTracker
+from chatterbox.domain.receipt_audience import RecentAuthors, receipt_deliveries
 from chatterbox.domain.receipts import Marker, ReceiptCoalescer
 from chatterbox.domain.typing_state import TypingTracker
 from chatterbox.metrics import Metrics
@@ -91,6 +92,8 @@ class Hub:
         """Presence of this process's users."""
         self.coalescer = ReceiptCoalescer(settings.receipt_coalesce_ms)
         """Receipt marker batches per room."""
+        self.authors = RecentAuthors()
+        """Who wrote the recent messages of the rooms read here (receipt recipients)."""
         self.connections: set[Connection] = set()
         """Every registered connection."""
         self.hello_slots = asyncio.Semaphore(settings.hello_concurrency)
@@ -236,6 +239,8 @@ class Hub:
         self._room_users.setdefault(room_id, set()).add(conn.user.id)
         conns = self.room_conns.setdefault(room_id, set())
         alone = not conns
+        if alone:  # events may have gone by while nobody here read the room
+            self.authors.forget(room_id)
         conns.add(conn)
         self.sequencer.seed(room_id, last_seq)
         if snapshot and alone:
@@ -250,6 +255,7 @@ class Hub:
             conns.discard(conn)
             if not conns:
                 del self.room_conns[room_id]
+                self.authors.forget(room_id)
         conn.cursor.pop(room_id, None)
         conn.held.pop(room_id, None)
         return True
@@ -305,7 +311,9 @@ class Hub:
         kind = str(frame["type"])
         user_id = None
         detail = kind
-        if kind in ("member.joined", "member.left"):
+        if kind == "message.created":
+            user_id = str(frame["message"]["author"]["id"])
+        elif kind in ("member.joined", "member.left"):
             user_id = str(frame["user"]["id"])
             if kind == "member.joined":
                 detail = f"{kind}:{frame.get('role', 'member')}"
@@ -394,6 +402,8 @@ class Hub:
             self._join(room_id, env.user_id, role)
         message, size = frames.outgoing_text(env.text)
         conns = self.room_conns.get(room_id)
+        if conns and env.user_id is not None and detail == "message.created":
+            self.authors.message(room_id, env.seq, env.user_id)
         if conns:
             for conn in tuple(conns):
                 conn.deliver_event(room_id, env.seq, message, size)
@@ -418,17 +428,25 @@ class Hub:
                 conn.deliver(message, size)
 
     def _fanout_room(self, env: Envelope) -> None:
-        conns = self.room_conns.get(env.room_id or "")
+        room_id = env.room_id or ""
+        conns = self.room_conns.get(room_id)
         if not conns:
             return
+        if env.users:  # only these users' connections (receipts: see domain.receipt_audience)
+            targets = [
+                c
+                for user_id in env.users
+                for c in self.by_user.get(user_id, ())
+                if room_id in c.rooms and c.user.id != env.user_id
+            ]
+            if not targets:
+                return
+        else:
+            targets = [c for c in conns if c.user.id != env.user_id]
         message, size = frames.outgoing_text(env.text)
-        skip = env.user_id
-        sent = 0
-        for conn in tuple(conns):
-            if conn.user.id != skip:
-                conn.deliver(message, size)
-                sent += 1
-        self._count_out(_frame_type(env.text), sent)
+        for conn in targets:
+            conn.deliver(message, size)
+        self._count_out(_frame_type(env.text), len(targets))
 
     def _fanout_presence(self, env: Envelope) -> None:
         if self.cluster is not None and env.user_id is not None:
@@ -625,17 +643,30 @@ class Hub:
         for change in self.presence.due(now):
             self._presence_changed(change, self._last_rooms.get(change.user_id, frozenset()))
         for room_id, markers in self.coalescer.due(now):
-            frame = {
-                "type": "receipt",
-                "room_id": room_id,
-                "markers": [marker_json(m) for m in markers],
-            }
-            self.emit(Envelope(kind="room", text=orjson.dumps(frame).decode(), room_id=room_id))
+            self._emit_markers(room_id, markers)
         for room_id, after, first in self.sequencer.overdue(now):
             if room_id not in self._filling:
                 self._filling.add(room_id)
                 self.spawn(self._fill_gap(room_id, after, first))
         self._schedule()
+
+    def _emit_markers(self, room_id: str, markers: list[Marker]) -> None:
+        """Publish a batch of moved markers to the users they concern (or to every reader)."""
+        plan = receipt_deliveries(self.authors, room_id, markers)
+        for users, batch in [(frozenset[str](), markers)] if plan is None else plan:
+            frame = {
+                "type": "receipt",
+                "room_id": room_id,
+                "markers": [marker_json(m) for m in batch],
+            }
+            self.emit(
+                Envelope(
+                    kind="room",
+                    text=orjson.dumps(frame).decode(),
+                    room_id=room_id,
+                    users=tuple(sorted(users)),
+                )
+            )
 
     async def _fill_gap(self, room_id: str, after: int, first: int) -> None:
         """Read events the live stream missed (a publisher that never published) from the store."""
@@ -648,6 +679,8 @@ class Hub:
             _log.exception("filling a gap in %s after %d", room_id, after)
         finally:
             self._filling.discard(room_id)
+            if self.sequencer.released(room_id) < first - 1:  # events never found
+                self.authors.gap(room_id, first)
             for env in self.sequencer.skip_to(room_id, first, clock.now_ms()):
                 self._fanout_event(env)
             self._schedule()

@@ -103,7 +103,11 @@ class Receipts:
             if await self._store.upsert_receipt(
                 room_id, user_id, move.state, move.message_id, move.seq, now
             ):
-                moved.append(Marker(user_id, room_id, move.state, move.message_id, move.seq, now))
+                moved.append(
+                    Marker(
+                        user_id, room_id, move.state, move.message_id, move.seq, now, move.prev_seq
+                    )
+                )
         for marker in moved:
             if marker.state == state:
                 return marker_json(marker), moved

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.live_server import LiveServer
 
-from .wsclient import make_room, open_ws, register
+from .wsclient import make_room, open_ws, register, rest
 
 pytestmark = pytest.mark.anyio
 
@@ -105,3 +105,49 @@ async def test_receipts_are_coalesced(ws_server: LiveServer) -> None:
         await a.close()
         for r in rs:
             await r.close()
+
+
+async def test_receipt_frames_reach_owners_and_authors_and_everyone_when_unknown(
+    ws_server: LiveServer,
+) -> None:
+    alice, bob, carol = register(ws_server), register(ws_server), register(ws_server)
+    room = make_room(ws_server, alice, bob, carol)
+    a, b1, b2, c = [await open_ws(ws_server, u) for u in (alice, bob, bob, carol)]
+    try:
+        m1 = await a.say(room, "hello all")  # the server follows the room's authors from here
+        # Bob's first marker covers seqs from before m1 (the members joining): whether anyone
+        # wrote there is not known, so everyone is told.
+        first = (await b1.ok(receipt(room, m1["id"], "delivered")))["marker"]
+        for client in (a, b2, c):
+            assert (await client.wait_type("receipt"))["markers"] == [first]
+
+        m2 = await a.say(room, "and again")
+        mine = (await b1.ok(receipt(room, m2["id"], "delivered")))["marker"]
+        assert (await a.wait_type("receipt"))["markers"] == [mine]  # the author
+        assert (await b2.wait_type("receipt"))["markers"] == [mine]  # the owner's other device
+        # Carol wrote nothing it covers: she is not told.
+        assert not [f for f in await c.quiet(0.6) if f["type"] == "receipt"]
+
+        own = await c.say(room, "carol here")
+        seen = (await b1.ok(receipt(room, own["id"], "seen")))["marker"]
+        update = await c.wait_type("receipt")  # now she is an author in the range
+        assert seen in update["markers"]
+        assert seen in (await a.wait_type("receipt"))["markers"]  # seen also covers m2 (delivered)
+    finally:
+        for client in (a, b1, b2, c):
+            await client.close()
+
+    # Nobody here reads the room any more, so what happens meanwhile is not followed: after
+    # reconnecting, a move over the events in between goes to every member again.
+    dave = register(ws_server)
+    r = rest(ws_server, alice, "POST", f"/api/rooms/{room}/members", {"username": dave.username})
+    assert r.status_code == 201, r.text
+    a, b1, c = [await open_ws(ws_server, u) for u in (alice, bob, carol)]
+    try:
+        m3 = await a.say(room, "back")
+        again = (await b1.ok(receipt(room, m3["id"], "delivered")))["marker"]
+        assert again in (await a.wait_type("receipt"))["markers"]
+        assert again in (await c.wait_type("receipt"))["markers"]
+    finally:
+        for client in (a, b1, c):
+            await client.close()

@@ -89,7 +89,10 @@ async def test_receipt_context_reads_message_and_both_markers_at_once(
     monkeypatch.setattr(store, "_read", counting_read)
     ctx = await store.receipt_context(room, bob, msgs[1].id)
     assert reads == 1
-    assert ctx.message is not None and (ctx.message.id, ctx.message.seq) == (msgs[1].id, msgs[1].seq)
+    assert ctx.message is not None and (ctx.message.id, ctx.message.seq) == (
+        msgs[1].id,
+        msgs[1].seq,
+    )
     assert ctx.delivered is not None and (ctx.delivered.seq, ctx.delivered.at) == (msgs[2].seq, 10)
     assert ctx.seen is not None and (ctx.seen.message_id, ctx.seen.at) == (msgs[1].id, 20)
 

@@ -141,4 +141,3 @@ async def test_a_cancelled_read_leaves_the_readers_working(sqlite_store: SqlStor
     release.set()  # the read finishes on its thread; its result goes nowhere
     results = await asyncio.gather(*(sqlite_store.get_user("nobody") for _ in range(10)))
     assert results == [None] * 10
-

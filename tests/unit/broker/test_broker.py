@@ -12,6 +12,7 @@ from chatterbox.broker.wire import WireError, decode, encode
 ENVELOPES = [
     Envelope(kind="event", text='{"type":"message.created"}', room_id="r_1", seq=7, detail="x"),
     Envelope(kind="room", text="{}", room_id="r_1", user_id="u_1"),
+    Envelope(kind="room", text='{"type":"receipt"}', room_id="r_1", users=("u_1", "u_3")),
     Envelope(kind="presence", text="{}", user_id="u_1", rooms=("r_1", "r_2")),
     Envelope(kind="membership", text="", room_id="r_1", user_id="u_2", detail="left"),
     Envelope(kind="close", text="logged out", seq=4001, rooms=("s_1",)),
@@ -23,6 +24,12 @@ def test_wire_round_trip(envelope: Envelope) -> None:
     assert decode(encode("origin-1", envelope)) == ("origin-1", envelope)
 
 
+def test_wire_reads_an_envelope_without_users() -> None:
+    """A process of the previous release (rolling upgrade) sends eight fields."""
+    old = b'["o","room","{}","r_1",0,"u_1",null,[]]'
+    assert decode(old) == ("o", Envelope(kind="room", text="{}", room_id="r_1", user_id="u_1"))
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -31,6 +38,7 @@ def test_wire_round_trip(envelope: Envelope) -> None:
         b"[1,2]",
         b'["o","nope","",null,0,null,null,[]]',
         b'["o","event",1,null,0,null,null,[]]',
+        b'["o","room","{}",null,0,null,null,[],[],"extra"]',
     ],
 )
 def test_wire_rejects_garbage(data: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -74,22 +75,28 @@ def test_check_order_not_member_hides_everything_else() -> None:
 
 
 def test_delivered_moves_only_delivered() -> None:
-    assert run("delivered", msg(10), CurrentMarkers(3, 2)) == [MarkerMove("delivered", "m_10", 10)]
+    assert run("delivered", msg(10), CurrentMarkers(3, 2)) == [
+        MarkerMove("delivered", "m_10", 10, prev_seq=3)
+    ]
 
 
 def test_seen_moves_delivered_too_when_behind() -> None:
     assert run("seen", msg(10), CurrentMarkers(3, 2)) == [
-        MarkerMove("delivered", "m_10", 10),
-        MarkerMove("seen", "m_10", 10),
+        MarkerMove("delivered", "m_10", 10, prev_seq=3),
+        MarkerMove("seen", "m_10", 10, prev_seq=2),
     ]
 
 
 def test_seen_leaves_delivered_when_ahead() -> None:
-    assert run("seen", msg(10), CurrentMarkers(12, 2)) == [MarkerMove("seen", "m_10", 10)]
+    assert run("seen", msg(10), CurrentMarkers(12, 2)) == [
+        MarkerMove("seen", "m_10", 10, prev_seq=2)
+    ]
 
 
 def test_seen_at_delivered() -> None:
-    assert run("seen", msg(10), CurrentMarkers(10, 2)) == [MarkerMove("seen", "m_10", 10)]
+    assert run("seen", msg(10), CurrentMarkers(10, 2)) == [
+        MarkerMove("seen", "m_10", 10, prev_seq=2)
+    ]
 
 
 def test_equal_is_noop() -> None:
@@ -102,7 +109,7 @@ def test_delivered_below_delivered_but_above_seen_is_backwards() -> None:
 
 
 def test_seen_below_delivered_but_above_seen_is_fine() -> None:
-    assert run("seen", msg(7), CurrentMarkers(10, 4)) == [MarkerMove("seen", "m_7", 7)]
+    assert run("seen", msg(7), CurrentMarkers(10, 4)) == [MarkerMove("seen", "m_7", 7, prev_seq=4)]
 
 
 def test_delivered_below_seen_is_backwards_even_if_store_broke_invariant() -> None:
@@ -282,3 +289,14 @@ def test_message_status_seen_implies_delivered() -> None:
         markers={"u_b": CurrentMarkers(delivered_seq=1, seen_seq=4)},
     )
     assert s.delivered_to_all and s.seen_by_all
+
+
+def test_a_coalesced_marker_covers_every_move_it_replaces() -> None:
+    c = ReceiptCoalescer(1000)
+    c.add(ROOM, mk("u_a", 5), 0)
+    c.due(0)
+    c.add(ROOM, replace(mk("u_a", 6), prev_seq=5), 10)
+    c.add(ROOM, replace(mk("u_a", 9), prev_seq=6), 20)
+    c.add(ROOM, replace(mk("u_a", 7), prev_seq=2), 30)  # older, but from further back
+    [(_, [marker])] = c.due(1000)
+    assert (marker.seq, marker.prev_seq) == (9, 2)
