@@ -11,7 +11,8 @@ moves newly cover.
 
 :class:`RecentAuthors` is what makes the authors known without a query: per room, each author's
 latest message ``seq`` as the hub fans messages out, and ``complete_after``, the ``seq`` after
-which it has seen every message of the room. :func:`receipt_deliveries` answers ``None``
+which it has seen every message of the room (from the history page of a ``hello``, or from
+the first message it fans out). :func:`receipt_deliveries` answers ``None``
 ("every member") when a move covers messages from before that point: then the authors are not
 known, and the frame goes to everyone as before. An author whose latest message is after ``p``
 is told even if that message is after ``s`` (an earlier one of theirs may be in the range; one
@@ -20,7 +21,7 @@ frame too many is harmless, one too few would leave a stale circle).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from chatterbox.domain.receipts import Marker
@@ -49,6 +50,21 @@ class RecentAuthors:
             room = self._rooms[room_id] = _Room(complete_after=seq - 1)
         if seq > room.latest.get(author_id, 0):
             room.latest[author_id] = seq
+
+    def seed(
+        self, room_id: str, after: int, upto: int, messages: Iterable[tuple[int, str]]
+    ) -> None:
+        """A read of the room (``hello``'s history page) showed every message in ``(after, upto]``:
+        ``messages`` as ``(seq, author)``. Joined to what is known when the two ranges meet; a
+        room not yet followed starts from it (its later messages are followed live)."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._rooms[room_id] = _Room(complete_after=after)
+        elif upto >= room.complete_after:
+            room.complete_after = min(room.complete_after, after)
+        for seq, author in messages:
+            if seq > room.latest.get(author, 0):
+                room.latest[author] = seq
 
     def gap(self, room_id: str, first: int) -> None:
         """Events before ``first`` may have gone by unseen: nothing is known before it."""

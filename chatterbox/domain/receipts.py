@@ -160,7 +160,7 @@ class Marker:
     """When it moved."""
     prev_seq: int = 0
     """Where it was before (not sent): the move newly covers the messages in ``(prev_seq, seq]``,
-    whose authors are told (:func:`receipt_recipients`)."""
+    whose authors are told (:mod:`chatterbox.domain.receipt_audience`)."""
 
 
 @dataclass(slots=True)

@@ -247,6 +247,17 @@ class Hub:
             for env in self.sequencer.skip_to(room_id, last_seq + 1, clock.now_ms()):
                 self._fanout_event(env)
 
+    def note_history(self, room_id: str, page: dict[str, Any], upto: int) -> None:
+        """A newest ``HistoryPage`` of ``room_id`` read after subscribing at ``upto``: its authors
+        (receipt recipients) are known from there on, if the room is still read here."""
+        if room_id not in self.room_conns:
+            return
+        seen = [
+            (int(m["seq"]), str(m["author"]["id"])) for day in page["days"] for m in day["messages"]
+        ]
+        after = min((seq for seq, _ in seen), default=upto + 1) - 1 if page["has_more"] else 0
+        self.authors.seed(room_id, after, upto, seen)
+
     def _unsubscribe(self, conn: Connection, room_id: str) -> bool:
         if conn.rooms.pop(room_id, None) is None:
             return False

@@ -62,6 +62,7 @@ async def _open(hub: Hub, conn: Connection) -> None:
     receipts: list[JSON] = []
     if active is not None:
         history, _ = await hub.timeline.page(active, None, HELLO_HISTORY, conn.zone)
+        hub.note_history(active, history, snapshot[active])
         receipts = await hub.timeline.markers(active)
     settings = hub.settings
     hello: JSON = {

@@ -112,7 +112,8 @@ async def test_receipt_frames_reach_owners_and_authors_and_everyone_when_unknown
 ) -> None:
     alice, bob, carol = register(ws_server), register(ws_server), register(ws_server)
     room = make_room(ws_server, alice, bob, carol)
-    a, b1, b2, c = [await open_ws(ws_server, u) for u in (alice, bob, bob, carol)]
+    # r_general is the active room of these connections: their hello pages do not show this room.
+    a, b1, b2, c = [await open_ws(ws_server, u, room="r_general") for u in (alice, bob, bob, carol)]
     try:
         m1 = await a.say(room, "hello all")  # the server follows the room's authors from here
         # Bob's first marker covers seqs from before m1 (the members joining): whether anyone
@@ -142,7 +143,7 @@ async def test_receipt_frames_reach_owners_and_authors_and_everyone_when_unknown
     dave = register(ws_server)
     r = rest(ws_server, alice, "POST", f"/api/rooms/{room}/members", {"username": dave.username})
     assert r.status_code == 201, r.text
-    a, b1, c = [await open_ws(ws_server, u) for u in (alice, bob, carol)]
+    a, b1, c = [await open_ws(ws_server, u, room="r_general") for u in (alice, bob, carol)]
     try:
         m3 = await a.say(room, "back")
         again = (await b1.ok(receipt(room, m3["id"], "delivered")))["marker"]
@@ -150,4 +151,24 @@ async def test_receipt_frames_reach_owners_and_authors_and_everyone_when_unknown
         assert again in (await c.wait_type("receipt"))["markers"]
     finally:
         for client in (a, b1, c):
+            await client.close()
+
+
+async def test_the_hello_history_page_makes_a_first_receipt_targeted(ws_server: LiveServer) -> None:
+    alice, bob, carol = register(ws_server), register(ws_server), register(ws_server)
+    room = make_room(ws_server, alice, bob, carol)
+    a = await open_ws(ws_server, alice, room=room)
+    try:
+        m1 = await a.say(room, "before anyone else came")
+    finally:
+        await a.close()
+    # The room is the active one: each hello's history page holds all of it (has_more false).
+    a, b, c = [await open_ws(ws_server, u, room=room) for u in (alice, bob, carol)]
+    try:
+        assert not a.hello["history"]["has_more"]
+        first = (await b.ok(receipt(room, m1["id"], "delivered")))["marker"]
+        assert (await a.wait_type("receipt"))["markers"] == [first]
+        assert not [f for f in await c.quiet(0.6) if f["type"] == "receipt"]
+    finally:
+        for client in (a, b, c):
             await client.close()

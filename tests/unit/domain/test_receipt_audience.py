@@ -75,3 +75,30 @@ def test_an_unknown_range_sends_everything_to_everyone() -> None:
     known = authors((10, "alice"), (11, "bob"))
     assert receipt_deliveries(known, ROOM, [mk("carol", 10, 11), mk("dave", 3, 11)]) is None
     assert receipt_deliveries(RecentAuthors(), ROOM, [mk("carol", 10, 11)]) is None
+
+
+def test_a_history_page_seeds_a_room_not_followed_yet() -> None:
+    known = RecentAuthors()
+    known.seed(ROOM, 4, 9, [(5, "alice"), (7, "bob"), (9, "alice")])
+    assert known.authors_after(ROOM, 3) is None
+    assert known.authors_after(ROOM, 4) == {"alice", "bob"}
+    assert known.authors_after(ROOM, 7) == {"alice"}
+    known.message(ROOM, 10, "carol")
+    assert known.authors_after(ROOM, 9) == {"carol"}
+
+
+def test_a_history_page_extends_what_is_known_when_the_ranges_meet() -> None:
+    known = authors((12, "carol"))  # followed from seq 12 on
+    known.seed(ROOM, 0, 11, [(3, "alice"), (8, "bob")])  # the whole room up to 11
+    assert known.authors_after(ROOM, 0) == {"alice", "bob", "carol"}
+    assert known.authors_after(ROOM, 3) == {"bob", "carol"}
+
+
+def test_a_history_page_that_ends_before_what_is_followed_leaves_the_gap_unknown() -> None:
+    known = authors((20, "carol"))  # followed from 20 on: 12..19 unseen
+    known.seed(ROOM, 0, 11, [(3, "alice")])
+    assert known.authors_after(ROOM, 0) is None
+    assert known.authors_after(ROOM, 19) == {"carol"}
+    known.gap(ROOM, 30)
+    known.seed(ROOM, 0, 5, [(4, "bob")])  # older again: changes what is known of nobody
+    assert known.authors_after(ROOM, 19) is None and known.authors_after(ROOM, 29) == set()
