@@ -38,7 +38,9 @@ class Envelope:
     """``event``: the member of a membership event, the author of a ``message.created``;
     ``room``: a user whose connections are skipped (the typer); ``presence``: whose presence."""
     detail: str | None = None
-    """``event``: the frame type; ``event`` ``member.joined``: also the role after ``:``."""
+    """``event``: the frame type; ``event`` ``member.joined``: also the role after ``:``;
+    ``room`` with ``users``: a connection (its hub-unique token) that already has the frame's
+    content, skipped."""
     rooms: tuple[str, ...] = ()
     """``presence``: the rooms of the user (recipients are their readers); ``close``: the
     session ids."""

@@ -12,9 +12,9 @@ moves newly cover.
 :class:`RecentAuthors` is what makes the authors known without a query: per room, each author's
 latest message ``seq`` as the hub fans messages out, and ``complete_after``, the ``seq`` after
 which it has seen every message of the room (from the history page of a ``hello``, or from
-the first message it fans out). :func:`receipt_deliveries` answers ``None``
-("every member") when a move covers messages from before that point: then the authors are not
-known, and the frame goes to everyone as before. An author whose latest message is after ``p``
+the first message it fans out). :func:`receipt_deliveries` sends everything
+to every member when a move covers messages from before that point: then the authors are not
+known. An author whose latest message is after ``p``
 is told even if that message is after ``s`` (an earlier one of theirs may be in the range; one
 frame too many is harmless, one too few would leave a stale circle).
 """
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from chatterbox.domain.receipts import Marker
 
-__all__ = ["RecentAuthors", "receipt_deliveries"]
+__all__ = ["Delivery", "RecentAuthors", "receipt_deliveries"]
 
 
 @dataclass(slots=True)
@@ -88,27 +88,43 @@ class RecentAuthors:
         return len(self._rooms)
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One ``receipt`` frame to send."""
+
+    users: frozenset[str]
+    """Whose connections get it (empty: every reader of the room)."""
+    markers: list[Marker]
+    """What it carries."""
+    skip: str | None = None
+    """A connection that already has all of it (its ``ack`` carried the marker), or None."""
+
+
 def receipt_deliveries(
     authors: RecentAuthors, room_id: str, markers: Sequence[Marker]
-) -> list[tuple[frozenset[str], list[Marker]]] | None:
-    """Who gets which of ``markers`` (one coalesced batch of ``room_id``); ``None``: all to everyone.
+) -> list[Delivery]:
+    """The frames that tell those concerned about ``markers`` (one coalesced batch of ``room_id``).
 
     The authors who may have a message in a range a marker newly covers get the whole batch; each
-    owner of a marker who is not among them gets their own markers. ``None`` as soon as one range
-    starts before what ``authors`` knows.
+    owner of a marker who is not among them gets their own markers, except on the connection that
+    moved them all (it has them from its ``ack``: a user with one connection gets no frame). As
+    soon as one range starts before what ``authors`` knows, the whole batch goes to everyone.
     """
     told: set[str] = set()
     for marker in markers:
         found = authors.authors_after(room_id, marker.prev_seq)
         if found is None:
-            return None
+            return [Delivery(frozenset(), list(markers))]
         told |= found
-    out: list[tuple[frozenset[str], list[Marker]]] = []
+    out: list[Delivery] = []
     if told:
-        out.append((frozenset(told), list(markers)))
+        out.append(Delivery(frozenset(told), list(markers)))
     own: dict[str, list[Marker]] = {}
     for marker in markers:
         if marker.user_id not in told:
             own.setdefault(marker.user_id, []).append(marker)
-    out.extend((frozenset((user,)), mine) for user, mine in own.items())
+    for user, mine in own.items():
+        origins = {m.origin for m in mine}
+        skip = origins.pop() if len(origins) == 1 else None
+        out.append(Delivery(frozenset((user,)), mine, skip))
     return out

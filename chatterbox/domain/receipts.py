@@ -161,6 +161,9 @@ class Marker:
     prev_seq: int = 0
     """Where it was before (not sent): the move newly covers the messages in ``(prev_seq, seq]``,
     whose authors are told (:mod:`chatterbox.domain.receipt_audience`)."""
+    origin: str | None = None
+    """The connection that made the move (a token unique across processes), whose ``ack`` already
+    carried the marker; ``None`` when unknown or merged from moves of several connections."""
 
 
 @dataclass(slots=True)
@@ -190,7 +193,10 @@ class ReceiptCoalescer:
         else:  # the furthest marker, covering everything both moves covered
             newest = marker if marker.seq >= old.seq else old
             prev = min(old.prev_seq, marker.prev_seq)
-            buf.pending[key] = newest if newest.prev_seq == prev else replace(newest, prev_seq=prev)
+            origin = newest.origin if old.origin == marker.origin else None
+            if (newest.prev_seq, newest.origin) != (prev, origin):
+                newest = replace(newest, prev_seq=prev, origin=origin)
+            buf.pending[key] = newest
         if buf.due_ms is None:
             last = buf.last_flush_ms
             if last is None or now_ms - last >= self.interval_ms:

@@ -193,7 +193,7 @@ class Dispatcher:
         )
         conn.send_frame(frames.ack(cmd.id, {"marker": marker}))
         if moved:
-            self.hub.add_markers(moved)
+            self.hub.add_markers(moved, origin=conn)
 
     async def _history(self, conn: Connection, cmd: HistoryCommand) -> None:
         room_id = str(cmd.room_id)

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Coroutine, Iterable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -33,7 +35,7 @@ from chatterbox.broker.cluster import LocalState, PresenceUpdate, RedisCluster
 from chatterbox.config import Settings
 from chatterbox.domain import clock, permissions
 from chatterbox.domain.presence import PresenceChange, PresenceTracker
-from chatterbox.domain.receipt_audience import RecentAuthors, receipt_deliveries
+from chatterbox.domain.receipt_audience import Delivery, RecentAuthors, receipt_deliveries
 from chatterbox.domain.receipts import Marker, ReceiptCoalescer
 from chatterbox.domain.typing_state import TypingTracker
 from chatterbox.metrics import Metrics
@@ -94,6 +96,8 @@ class Hub:
         """Receipt marker batches per room."""
         self.authors = RecentAuthors()
         """Who wrote the recent messages of the rooms read here (receipt recipients)."""
+        self._token_prefix = f"{secrets.token_hex(6)}:"
+        """Makes connection ids unique across processes (:meth:`conn_token`)."""
         self.connections: set[Connection] = set()
         """Every registered connection."""
         self.hello_slots = asyncio.Semaphore(settings.hello_concurrency)
@@ -444,11 +448,14 @@ class Hub:
         if not conns:
             return
         if env.users:  # only these users' connections (receipts: see domain.receipt_audience)
+            skip = env.detail  # a connection's token (conn_token): it has the frame's content
             targets = [
                 c
                 for user_id in env.users
                 for c in self.by_user.get(user_id, ())
-                if room_id in c.rooms and c.user.id != env.user_id
+                if room_id in c.rooms
+                and c.user.id != env.user_id
+                and (skip is None or skip != self._token_prefix + c.id)
             ]
             if not targets:
                 return
@@ -614,10 +621,18 @@ class Hub:
                 users.add(user_id)
         return self.presence_states(sorted(users))
 
-    def add_markers(self, markers: Iterable[Marker]) -> None:
-        """Queue moved markers for the coalesced ``receipt`` broadcast."""
+    def conn_token(self, conn: Connection) -> str:
+        """``conn``'s id, unique across the processes of a deployment."""
+        return self._token_prefix + conn.id
+
+    def add_markers(self, markers: Iterable[Marker], origin: Connection | None = None) -> None:
+        """Queue moved markers for the coalesced ``receipt`` frames (``origin``: the connection
+        that moved them, which has them from its ``ack``)."""
         now = clock.now_ms()
+        token = None if origin is None else self.conn_token(origin)
         for marker in markers:
+            if token is not None:
+                marker = replace(marker, origin=token)
             self.coalescer.add(marker.room_id, marker, now)
         self._on_timer()
 
@@ -663,21 +678,31 @@ class Hub:
 
     def _emit_markers(self, room_id: str, markers: list[Marker]) -> None:
         """Publish a batch of moved markers to the users they concern (or to every reader)."""
-        plan = receipt_deliveries(self.authors, room_id, markers)
-        for users, batch in [(frozenset[str](), markers)] if plan is None else plan:
+        for delivery in receipt_deliveries(self.authors, room_id, markers):
+            if self._reaches_nobody(delivery):
+                continue
             frame = {
                 "type": "receipt",
                 "room_id": room_id,
-                "markers": [marker_json(m) for m in batch],
+                "markers": [marker_json(m) for m in delivery.markers],
             }
             self.emit(
                 Envelope(
                     kind="room",
                     text=orjson.dumps(frame).decode(),
                     room_id=room_id,
-                    users=tuple(sorted(users)),
+                    users=tuple(sorted(delivery.users)),
+                    detail=delivery.skip,
                 )
             )
+
+    def _reaches_nobody(self, delivery: Delivery) -> bool:
+        """A frame for one user whose only connection, in a single process, is the one to skip
+        (the common case of an owner's own markers: not even worth publishing)."""
+        if delivery.skip is None or len(delivery.users) != 1 or self.cluster is not None:
+            return False
+        conns = self.by_user.get(next(iter(delivery.users)), ())
+        return all(self.conn_token(c) == delivery.skip for c in conns)
 
     async def _fill_gap(self, room_id: str, after: int, first: int) -> None:
         """Read events the live stream missed (a publisher that never published) from the store."""

@@ -122,12 +122,14 @@ async def test_receipt_frames_reach_owners_and_authors_and_everyone_when_unknown
         for client in (a, b2, c):
             assert (await client.wait_type("receipt"))["markers"] == [first]
 
+        await b1.quiet(0.3)
         m2 = await a.say(room, "and again")
         mine = (await b1.ok(receipt(room, m2["id"], "delivered")))["marker"]
         assert (await a.wait_type("receipt"))["markers"] == [mine]  # the author
         assert (await b2.wait_type("receipt"))["markers"] == [mine]  # the owner's other device
-        # Carol wrote nothing it covers: she is not told.
+        # Carol wrote nothing it covers: she is not told; b1 has the marker from its ack.
         assert not [f for f in await c.quiet(0.6) if f["type"] == "receipt"]
+        assert not [f for f in await b1.quiet(0.1) if f["type"] == "receipt"]
 
         own = await c.say(room, "carol here")
         seen = (await b1.ok(receipt(room, own["id"], "seen")))["marker"]
@@ -169,6 +171,8 @@ async def test_the_hello_history_page_makes_a_first_receipt_targeted(ws_server: 
         first = (await b.ok(receipt(room, m1["id"], "delivered")))["marker"]
         assert (await a.wait_type("receipt"))["markers"] == [first]
         assert not [f for f in await c.quiet(0.6) if f["type"] == "receipt"]
+        # Bob's one connection has his marker from the ack: no frame repeats it.
+        assert not [f for f in await b.quiet(0.1) if f["type"] == "receipt"]
     finally:
         for client in (a, b, c):
             await client.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from chatterbox.domain.receipt_audience import RecentAuthors, receipt_deliveries
+from dataclasses import replace
+
+from chatterbox.domain.receipt_audience import Delivery, RecentAuthors, receipt_deliveries
 from chatterbox.domain.receipts import Marker, ReceiptState
 
 ROOM = "r_room"
@@ -58,23 +60,36 @@ def test_authors_get_the_batch_and_other_owners_their_own_markers() -> None:
     alice = mk("alice", 12, 13)  # alice's own marker on erin's message
     plan = receipt_deliveries(known, ROOM, [carol, dave, dave_seen, alice])
     assert plan == [
-        (frozenset({"alice", "bob", "erin"}), [carol, dave, dave_seen, alice]),
-        (frozenset({"carol"}), [carol]),
-        (frozenset({"dave"}), [dave, dave_seen]),
+        Delivery(frozenset({"alice", "bob", "erin"}), [carol, dave, dave_seen, alice]),
+        Delivery(frozenset({"carol"}), [carol]),
+        Delivery(frozenset({"dave"}), [dave, dave_seen]),
+    ]
+
+
+def test_the_connection_that_moved_an_owners_markers_is_skipped() -> None:
+    known = authors((10, "alice"))
+    carol = replace(mk("carol", 10, 10, "seen"), origin="h:c1")
+    dave = replace(mk("dave", 10, 10), origin="h:c2")
+    dave_seen = replace(mk("dave", 10, 10, "seen"), origin="h:c3")  # another tab of dave's
+    assert receipt_deliveries(known, ROOM, [carol, dave, dave_seen]) == [
+        Delivery(frozenset({"carol"}), [carol], skip="h:c1"),
+        Delivery(frozenset({"dave"}), [dave, dave_seen], skip=None),
     ]
 
 
 def test_a_move_covering_nobodys_message_reaches_only_its_owner() -> None:
     known = authors((10, "alice"))
     assert receipt_deliveries(known, ROOM, [mk("bob", 10, 10, "seen")]) == [
-        (frozenset({"bob"}), [mk("bob", 10, 10, "seen")])
+        Delivery(frozenset({"bob"}), [mk("bob", 10, 10, "seen")])
     ]
 
 
 def test_an_unknown_range_sends_everything_to_everyone() -> None:
     known = authors((10, "alice"), (11, "bob"))
-    assert receipt_deliveries(known, ROOM, [mk("carol", 10, 11), mk("dave", 3, 11)]) is None
-    assert receipt_deliveries(RecentAuthors(), ROOM, [mk("carol", 10, 11)]) is None
+    batch = [replace(mk("carol", 10, 11), origin="h:c1"), mk("dave", 3, 11)]
+    assert receipt_deliveries(known, ROOM, batch) == [Delivery(frozenset(), batch)]
+    one = [mk("carol", 10, 11)]
+    assert receipt_deliveries(RecentAuthors(), ROOM, one) == [Delivery(frozenset(), one)]
 
 
 def test_a_history_page_seeds_a_room_not_followed_yet() -> None:

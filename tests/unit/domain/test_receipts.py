@@ -300,3 +300,16 @@ def test_a_coalesced_marker_covers_every_move_it_replaces() -> None:
     c.add(ROOM, replace(mk("u_a", 7), prev_seq=2), 30)  # older, but from further back
     [(_, [marker])] = c.due(1000)
     assert (marker.seq, marker.prev_seq) == (9, 2)
+
+
+def test_a_coalesced_marker_keeps_its_origin_only_if_every_move_had_it() -> None:
+    c = ReceiptCoalescer(1000)
+    c.add(ROOM, replace(mk("u_a", 5), origin="h:c1"), 0)
+    c.add(ROOM, replace(mk("u_b", 5), origin="h:c2"), 0)
+    c.due(0)
+    c.add(ROOM, replace(mk("u_a", 6), origin="h:c1"), 10)
+    c.add(ROOM, replace(mk("u_a", 7), origin="h:c1"), 20)
+    c.add(ROOM, replace(mk("u_b", 6), origin="h:c2"), 10)
+    c.add(ROOM, replace(mk("u_b", 7), origin="h:c3"), 20)  # another connection of u_b
+    [(_, markers)] = c.due(1000)
+    assert {(m.user_id, m.seq, m.origin) for m in markers} == {("u_a", 7, "h:c1"), ("u_b", 7, None)}
