@@ -29,7 +29,7 @@ from chatterbox.store.errors import RoomNotFound
 from chatterbox.store.ids import new_message_id
 from chatterbox.store.records import MessageRecord
 from chatterbox.store.sql_base import KEYS_PER_STATEMENT, keys_in, next_seq, row_to_message
-from chatterbox.store.sqlite_direct import direct_sqlite
+from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite
 from chatterbox.store.writer import BatchJob, Outcome
 
 __all__ = ["AppendJob"]
@@ -172,9 +172,8 @@ class _Plan:
 
 # -- SQLite: the whole group in one call on the connection's worker thread (.sqlite_direct) -------
 
-_FIND_SQL = (  # the columns in MessageRecord's field order
-    "SELECT id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at "
-    "FROM messages WHERE author_id = ? AND client_msg_id = ?"
+_FIND_SQL = (  # a constant column list, no input
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE author_id = ? AND client_msg_id = ?"  # noqa: S608
 )
 _RESERVE_SQL = "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
 _MESSAGES_SQL = (

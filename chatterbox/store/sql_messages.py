@@ -31,7 +31,7 @@ from chatterbox.store.sql_base import (
     row_to_message,
     write_event,
 )
-from chatterbox.store.sqlite_direct import direct_sqlite
+from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite, read_transaction
 
 __all__ = ["MessagesMixin"]
 
@@ -322,22 +322,18 @@ def _unread_counts_sqlite(
     """:meth:`MessagesMixin.unread_counts` as plain ``sqlite3`` calls, in one read transaction."""
     limit = -1 if cap is None else cap  # LIMIT -1: no limit
     counts: dict[str, int] = {}
-    db.execute("BEGIN")
-    try:
+    with read_transaction(db):
         for room_id in rooms:
             row = db.execute(_SEEN_SQL, (room_id, user_id)).fetchone()
             after = 0 if row is None else int(row[0])
             counts[room_id] = int(
                 db.execute(_UNREAD_SQL, (room_id, after, user_id, limit)).fetchone()[0]
             )
-    finally:
-        db.execute("COMMIT")
     return counts
 
 
-_CREATED_SINCE_SQL = (
-    "SELECT id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at "
-    "FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+_CREATED_SINCE_SQL = (  # a constant column list, no input
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?"  # noqa: S608
 )
 _OTHERS_SINCE_SQL = (
     "SELECT e.room_id, e.seq, e.kind, e.message_id, e.user_id, e.payload, e.created_at, "
@@ -353,12 +349,9 @@ def _events_since_sqlite(
     """:meth:`MessagesMixin.events_since` as plain ``sqlite3`` statements (one thread round trip
     per page of a replay instead of one per driver call)."""
     args = (room_id, after_seq, limit)
-    db.execute("BEGIN")  # one snapshot for both halves
-    try:
+    with read_transaction(db):  # one snapshot for both halves
         created = db.execute(_CREATED_SINCE_SQL, args).fetchall()
         others = db.execute(_OTHERS_SINCE_SQL, args).fetchall()
-    finally:
-        db.execute("COMMIT")
     return _merge_events(created, others, limit)
 
 

@@ -34,7 +34,7 @@ from chatterbox.store.sql_base import (
     row_to_message,
     row_to_receipt,
 )
-from chatterbox.store.sqlite_direct import direct_sqlite
+from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite, read_transaction
 from chatterbox.store.writer import BatchJob, Outcome
 
 __all__ = ["ReceiptJob", "ReceiptsMixin"]
@@ -230,17 +230,9 @@ class ReceiptsMixin(SqlBase):
                 return await direct(partial(_receipt_context_sqlite, room_id, user_id, message_id))
             m, r = t.messages, t.receipts
             row = (await conn.execute(select(m).where(m.c.id == message_id))).mappings().first()
-            markers = {
-                rec.state: rec
-                for rec in (
-                    row_to_receipt(mk)
-                    for mk in (
-                        await conn.execute(
-                            select(r).where(r.c.room_id == room_id, r.c.user_id == user_id)
-                        )
-                    ).mappings()
-                )
-            }
+            mine = select(r).where(r.c.room_id == room_id, r.c.user_id == user_id)
+            records = map(row_to_receipt, (await conn.execute(mine)).mappings())
+            markers = {rec.state: rec for rec in records}
             return ReceiptContext(
                 message=None if row is None else row_to_message(row),
                 delivered=markers.get("delivered"),
@@ -267,10 +259,7 @@ class ReceiptsMixin(SqlBase):
         return await self._write(ReceiptJob(room_id, user_id, state, message_id, seq, at))
 
 
-_MESSAGE_SQL = (  # the columns in MessageRecord's field order
-    "SELECT id, room_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at "
-    "FROM messages WHERE id = ?"
-)
+_MESSAGE_SQL = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"  # noqa: S608 (constant)
 _MARKERS_SQL = "SELECT state, message_id, seq, at FROM receipts WHERE room_id = ? AND user_id = ?"
 
 
@@ -282,15 +271,12 @@ def _receipt_context_sqlite(
     A receipt is the most frequent command; through SQLAlchemy Core its two lookups cost several
     times what SQLite itself spends on them.
     """
-    db.execute("BEGIN")
-    try:
+    with read_transaction(db):
         row = db.execute(_MESSAGE_SQL, (message_id,)).fetchone()
         markers = {
             state: ReceiptRecord(room_id, user_id, cast(ReceiptState, state), mid, seq, at)
             for state, mid, seq, at in db.execute(_MARKERS_SQL, (room_id, user_id))
         }
-    finally:
-        db.execute("COMMIT")
     return ReceiptContext(
         message=None if row is None else MessageRecord(*row),
         delivered=markers.get("delivered"),

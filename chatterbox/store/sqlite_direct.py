@@ -20,16 +20,32 @@ taken with the pinned driver.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chatterbox.store.records import MessageRecord
 from chatterbox.store.sqlite_reads import ReadConnection
 
-__all__ = ["direct_sqlite"]
+__all__ = ["MESSAGE_COLUMNS", "direct_sqlite", "read_transaction"]
 
 T = TypeVar("T")
+
+MESSAGE_COLUMNS = ", ".join(f.name for f in fields(MessageRecord))
+"""The ``messages`` columns in :class:`MessageRecord`'s field order: ``MessageRecord(*row)``."""
+
+
+@contextmanager
+def read_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One snapshot for the statements inside (a read function's plain ``sqlite3`` calls)."""
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.execute("COMMIT")
 
 
 async def direct_sqlite(
