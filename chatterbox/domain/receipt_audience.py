@@ -36,6 +36,10 @@ class _Room:
     latest: dict[str, int] = field(default_factory=dict)
     """Author → seq of their latest message seen."""
 
+    def saw(self, seq: int, author_id: str) -> None:
+        if seq > self.latest.get(author_id, 0):
+            self.latest[author_id] = seq
+
 
 class RecentAuthors:
     """Per room, each author's latest message ``seq``, complete after a known ``seq``."""
@@ -48,8 +52,7 @@ class RecentAuthors:
         room = self._rooms.get(room_id)
         if room is None:
             room = self._rooms[room_id] = _Room(complete_after=seq - 1)
-        if seq > room.latest.get(author_id, 0):
-            room.latest[author_id] = seq
+        room.saw(seq, author_id)
 
     def seed(
         self, room_id: str, after: int, upto: int, messages: Iterable[tuple[int, str]]
@@ -63,8 +66,7 @@ class RecentAuthors:
         elif upto >= room.complete_after:
             room.complete_after = min(room.complete_after, after)
         for seq, author in messages:
-            if seq > room.latest.get(author, 0):
-                room.latest[author] = seq
+            room.saw(seq, author)
 
     def gap(self, room_id: str, first: int) -> None:
         """Events before ``first`` may have gone by unseen: nothing is known before it."""

@@ -417,9 +417,9 @@ class Hub:
             self._join(room_id, env.user_id, role)
         message, size = frames.outgoing_text(env.text)
         conns = self.room_conns.get(room_id)
-        if conns and env.user_id is not None and detail == "message.created":
-            self.authors.message(room_id, env.seq, env.user_id)
         if conns:
+            if env.user_id is not None and detail == "message.created":
+                self.authors.message(room_id, env.seq, env.user_id)
             for conn in tuple(conns):
                 conn.deliver_event(room_id, env.seq, message, size)
             self._count_out(detail.partition(":")[0], len(conns))
@@ -455,7 +455,7 @@ class Hub:
                 for c in self.by_user.get(user_id, ())
                 if room_id in c.rooms
                 and c.user.id != env.user_id
-                and (skip is None or skip != self._token_prefix + c.id)
+                and (skip is None or skip != self.conn_token(c))
             ]
             if not targets:
                 return
@@ -678,13 +678,14 @@ class Hub:
 
     def _emit_markers(self, room_id: str, markers: list[Marker]) -> None:
         """Publish a batch of moved markers to the users they concern (or to every reader)."""
+        views = {m: marker_json(m) for m in markers}  # a marker may go in two frames
         for delivery in receipt_deliveries(self.authors, room_id, markers):
             if self._reaches_nobody(delivery):
                 continue
             frame = {
                 "type": "receipt",
                 "room_id": room_id,
-                "markers": [marker_json(m) for m in delivery.markers],
+                "markers": [views[m] for m in delivery.markers],
             }
             self.emit(
                 Envelope(

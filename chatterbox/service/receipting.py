@@ -21,7 +21,7 @@ from chatterbox.domain.receipts import (
 from chatterbox.service.messaging import Access, CommandError
 from chatterbox.service.views import marker_view
 from chatterbox.store.base import Store
-from chatterbox.store.records import ReceiptRecord
+from chatterbox.store.records import ReceiptContext, ReceiptRecord
 
 __all__ = ["Receipts", "marker_json"]
 
@@ -35,6 +35,10 @@ _REASONS = {
     "deleted": "The message is deleted",
     "backwards": "Your marker is already past this message",
 }
+
+
+_NOTHING = ReceiptContext(message=None, delivered=None, seen=None)
+"""What a sender who cannot read the room is told of it."""
 
 
 def marker_json(marker: Marker) -> JSON:
@@ -67,9 +71,11 @@ class Receipts:
         can_read = access is not None
         # Only a reader learns anything about the message (not_member is checked first).
         context = (
-            await self._store.receipt_context(room_id, user_id, message_id) if can_read else None
+            await self._store.receipt_context(room_id, user_id, message_id)
+            if can_read
+            else _NOTHING
         )
-        message = None if context is None else context.message
+        message, delivered, seen = context.message, context.delivered, context.seen
         target = (
             None
             if message is None
@@ -81,8 +87,6 @@ class Receipts:
                 deleted=message.deleted_at is not None,
             )
         )
-        delivered = None if context is None else context.delivered
-        seen = None if context is None else context.seen
         current = CurrentMarkers(
             delivered_seq=0 if delivered is None else delivered.seq,
             seen_seq=0 if seen is None else seen.seq,
