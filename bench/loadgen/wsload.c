@@ -57,7 +57,7 @@ typedef struct {
 	uint64_t next_typing_ns;
 	/* receipts */
 	int receipt_inflight;
-	uint64_t receipt_due_ns;   /* paced receipt scheduled for this time; 0 = none */
+	uint64_t receipt_due_ns;   /* paced receipt scheduled for this time; 0 = none, or RECEIPT_AFTER_ACK */
 	int64_t receipt_pending_seq, receipt_sent_seq;
 	char receipt_msg_id[40];
 	uint64_t receipts_sent, typing_sent, cmd_id;
@@ -109,6 +109,7 @@ static int err_printed;
 
 /* paced receipts: a FIFO of connections with a receipt due (the delay is constant, so due times are
  * in insertion order); each connection is queued at most once (receipt_due_ns != 0) */
+#define RECEIPT_AFTER_ACK 1 /* receipt_due_ns: due, goes when the previous receipt is acknowledged */
 static int *rq;
 static size_t rq_head, rq_tail;
 
@@ -347,7 +348,7 @@ static void schedule_receipt(conn_t *c)
 		if (!c->receipt_inflight)
 			send_receipt(c);
 		else
-			c->receipt_due_ns = 1; /* goes when the ack arrives */
+			c->receipt_due_ns = RECEIPT_AFTER_ACK;
 		return;
 	}
 	c->receipt_due_ns = now_ns() + (uint64_t)opt_receipt_ms * 1000000ull;
@@ -365,7 +366,7 @@ static uint64_t service_receipts(uint64_t now)
 		if (c->state != CS_OPEN || c->receipt_pending_seq <= c->receipt_sent_seq) {
 			c->receipt_due_ns = 0;
 		} else if (c->receipt_inflight) {
-			c->receipt_due_ns = 1; /* due: goes when the previous one is acknowledged */
+			c->receipt_due_ns = RECEIPT_AFTER_ACK;
 		} else {
 			c->receipt_due_ns = 0;
 			send_receipt(c);
@@ -512,11 +513,10 @@ static void on_chatterbox_frame(conn_t *c, const char *p, size_t n)
 		} else if (kind == 'r') {
 			c->receipt_inflight = 0;
 			/* a receipt that fell due while the previous one was in flight goes now */
-			if (c->receipt_due_ns == 1 && c->receipt_pending_seq > c->receipt_sent_seq) {
+			if (c->receipt_due_ns == RECEIPT_AFTER_ACK) {
 				c->receipt_due_ns = 0;
-				send_receipt(c);
-			} else if (c->receipt_due_ns == 1) {
-				c->receipt_due_ns = 0;
+				if (c->receipt_pending_seq > c->receipt_sent_seq)
+					send_receipt(c);
 			}
 		} else if (kind == 's') {
 			r_t1 = now_ns();
