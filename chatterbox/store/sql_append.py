@@ -7,9 +7,13 @@ multi-row insert into ``messages``. A new message has no ``room_events`` row: it
 (:meth:`.MessagesMixin.events_since` merges the two), which saves a table and an index write per
 message (``docs/benchmarks.md``). On SQLite the whole group runs as one
 plain ``sqlite3`` function on the connection's worker thread (:mod:`.sqlite_direct`: one thread
-round trip instead of three or four per statement), with one indexed lookup per key and one
-``UPDATE`` per room. The idempotency lookup must probe ``UNIQUE (author_id, client_msg_id)``:
-SQLite runs a row-value ``IN`` as a full scan of ``messages`` (see :func:`.sql_base.keys_in`).
+round trip instead of three or four per statement), with one indexed lookup per key, one
+``SELECT`` per room and one ``executemany`` of plain ``UPDATE`` statements: the writer's ``BEGIN
+IMMEDIATE`` already excludes every other writer, so reading ``last_seq`` and then writing it is
+as safe as ``UPDATE … RETURNING``, which SQLite 3.40 runs through an ephemeral table at ~10 µs
+per statement, half of the group's whole cost per message (``bench/NOTES.md``, session 6). The
+idempotency lookup must probe ``UNIQUE (author_id, client_msg_id)``: SQLite runs a row-value
+``IN`` as a full scan of ``messages`` (see :func:`.sql_base.keys_in`).
 """
 
 from __future__ import annotations
@@ -175,7 +179,8 @@ class _Plan:
 _FIND_SQL = (  # a constant column list, no input
     f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE author_id = ? AND client_msg_id = ?"  # noqa: S608
 )
-_RESERVE_SQL = "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+_LAST_SEQ_SQL = "SELECT last_seq FROM rooms WHERE id = ?"
+_SET_LAST_SEQ_SQL = "UPDATE rooms SET last_seq = ? WHERE id = ?"
 _MESSAGES_SQL = (
     "INSERT INTO messages (id, room_id, seq, author_id, body, client_msg_id, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -187,8 +192,9 @@ def _run_batch_sqlite(
 ) -> list[Outcome]:
     """:meth:`AppendJob.run_batch` as plain ``sqlite3`` calls: the same statements, no thread hops.
 
-    Lookups and seq reservations are one indexed statement per key / room (microseconds each in
-    SQLite's C code, from its prepared-statement cache); the insert is one ``executemany``.
+    Lookups are one indexed statement per key and per room (microseconds each in SQLite's C
+    code, from its prepared-statement cache); the seq reservations and the insert are one
+    ``executemany`` each. Must run inside the writer's ``BEGIN IMMEDIATE`` (module docstring).
     """
     originals: dict[tuple[str, str], MessageRecord] = {}
     for key in {(j.author_id, j.client_msg_id) for j in appends if j.client_msg_id is not None}:
@@ -198,9 +204,11 @@ def _run_batch_sqlite(
     plan = _Plan(appends, originals)
     last: dict[str, int] = {}
     for room in sorted(plan.counts):
-        found = db.execute(_RESERVE_SQL, (plan.counts[room], room)).fetchone()
+        found = db.execute(_LAST_SEQ_SQL, (room,)).fetchone()
         if found is not None:
-            last[room] = int(found[0])
+            last[room] = int(found[0]) + plan.counts[room]
+    if last:
+        db.executemany(_SET_LAST_SEQ_SQL, [(seq, room) for room, seq in last.items()])
     rows = plan.create(last, at)
     if rows:
         db.executemany(
