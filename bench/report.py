@@ -28,8 +28,14 @@ LABELS = {
     "naive": "naive FastAPI chat",
     "chatterbox": "Chatterbox",
     "echo": "raw websockets echo",
+    "floor": "durable floor (validate, commit, send)",
 }
 SERVERS = ("raw", "naive", "chatterbox")
+FLOOR_WHAT = (
+    "`bench/baselines/durable_floor.py`: uvicorn with Chatterbox's options, Chatterbox's frame "
+    "codec on every frame, group commit of one INSERT per message on one SQLite thread, then the "
+    "frame to the room; nothing else"
+)
 
 
 def _med(values: Sequence[float]) -> float:
@@ -156,7 +162,7 @@ def _plots(res: Results, profile: Any) -> list[str]:
     made.append("fanout.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for s in SERVERS:
+    for s in (*SERVERS, "floor"):
         xs = [x for x in profile.latency_rates if res.n("latency", s, x)]
         if not xs:
             continue
@@ -184,6 +190,58 @@ def _plots(res: Results, profile: Any) -> list[str]:
     plt.close(fig)
     made.append("latency.png")
     return made
+
+
+def latency_ratio_lines(res: Results, target: int = 10000) -> list[str]:
+    """The p99 ratios at the target rate: Chatterbox and the durable floor against raw."""
+    p99 = {s: res.med("latency", s, target, "lat_p99_us") for s in ("raw", "chatterbox", "floor")}
+    lines = [
+        f"\np99 at {target:,} deliveries/s: Chatterbox/raw = "
+        f"**{_fmt(_ratio(p99['chatterbox'], p99['raw']), 2)}** (target ≤ 1.2)."
+    ]
+    if res.n("latency", "floor", target):
+        lines.append(
+            f"The durable floor/raw = **{_fmt(_ratio(p99['floor'], p99['raw']), 2)}**: the least a "
+            "server that commits a message before delivering it reaches in this stack; "
+            f"Chatterbox/floor = {_fmt(_ratio(p99['chatterbox'], p99['floor']), 2)}."
+        )
+    lines.append("")
+    return lines
+
+
+def durable_lines(res: Results, profile: Any) -> list[str]:
+    """The durable section: Chatterbox and the durable floor against the echo server."""
+    d = profile.durable_rooms
+    what = {
+        "chatterbox": "message.send → commit → ack",
+        "floor": "message.send → commit → the same frame",
+        "echo": "frame → same frame",
+    }
+    lines = [
+        f"## Durable sends vs echo request/reply ({d} connections, window {profile.durable_window})\n",
+        "| server | requests answered/s | server µs/request | vs echo |",
+        "|---|---|---|---|",
+    ]
+    rate = {s: res.med("durable", s, d, "requests_per_s") for s in what}
+    for s in what:
+        if res.n("durable", s, d):
+            us = res.med("durable", s, d, lambda r: 1e6 * r["server_cpu_s"] / max(r["sent"], 1))
+            lines.append(
+                f"| {LABELS[s]} ({what[s]}) | {_fmt(rate[s])} | {_fmt(us, 1)} | "
+                f"{_fmt(_ratio(rate[s], rate['echo']), 2)} |"
+            )
+    lines.append(
+        f"\nChatterbox/echo = **{_fmt(_ratio(rate['chatterbox'], rate['echo']), 2)}** (target ≥ 0.5). "
+        "One sender per room, each room's other members offline."
+    )
+    if res.n("durable", "floor", d):
+        lines.append(
+            f"The durable floor/echo = **{_fmt(_ratio(rate['floor'], rate['echo']), 2)}**: the most "
+            "requests a server that validates and commits each message before answering it "
+            f"answers in this stack; Chatterbox/floor = {_fmt(_ratio(rate['chatterbox'], rate['floor']), 2)}."
+        )
+    lines.append("")
+    return lines
 
 
 def resume_lines(res: Results, profile: Any) -> list[str]:
@@ -261,6 +319,7 @@ def write_report(
         "- Servers: raw `websockets` broadcast (`bench/baselines/raw_ws_broadcast.py`), the naive FastAPI "
         "`ConnectionManager` chat under uvicorn with Chatterbox's own uvicorn options "
         "(`bench/baselines/naive_fastapi_chat.py`), a raw `websockets` echo (`bench/baselines/raw_ws_echo.py`), "
+        f"the durable floor in the latency and durable scenarios ({FLOOR_WHAT}), "
         "and Chatterbox (`chatterbox serve`, SQLite WAL, seeded by `bench/seed.py`). Permessage-deflate off in all. "
         "Chatterbox runs with `CHATTERBOX_RATE_PER_SECOND`/`RATE_BURST` raised (the 10/s per-connection bucket would "
         "cap a saturated sender); everything else is the production configuration."
@@ -350,7 +409,7 @@ def write_report(
     w("| offered deliveries/s | server | delivered/s | p50 ms | p99 ms | max ms | server CPU |")
     w("|---|---|---|---|---|---|---|")
     for x in profile.latency_rates:
-        for s in SERVERS:
+        for s in (*SERVERS, "floor"):
             if not res.n("latency", s, x):
                 continue
             w(
@@ -360,12 +419,7 @@ def write_report(
                 f"{_fmt(res.med('latency', s, x, 'lat_max_us') / 1000, 2)} | "
                 f"{_fmt(100 * res.med('latency', s, x, 'server_util'), 0)}% |"
             )
-    target = 10000
-    w(
-        f"\np99 at {target:,} deliveries/s: Chatterbox/raw = "
-        f"{_fmt(_ratio(res.med('latency', cb, target, 'lat_p99_us'), res.med('latency', 'raw', target, 'lat_p99_us')), 2)} "
-        "(target ≤ 1.2).\n"
-    )
+    L.extend(latency_ratio_lines(res))
 
     # rooms
     nr, per = profile.rooms
@@ -436,25 +490,7 @@ def write_report(
     w("")
 
     # durable
-    d = profile.durable_rooms
-    w(
-        f"## Durable sends vs echo request/reply ({d} connections, window {profile.durable_window})\n"
-    )
-    cb_rate = res.med("durable", cb, d, "requests_per_s")
-    echo_rate = res.med("durable", "echo", d, "requests_per_s")
-    w("| server | requests answered/s | server µs/request |")
-    w("|---|---|---|")
-    for s in (cb, "echo"):
-        if res.n("durable", s, d):
-            w(
-                f"| {LABELS[s]} ({'message.send → commit → ack' if s == cb else 'frame → same frame'}) | "
-                f"{_fmt(res.med('durable', s, d, 'requests_per_s'))} | "
-                f"{_fmt(res.med('durable', s, d, lambda r: 1e6 * r['server_cpu_s'] / max(r['sent'], 1)), 1)} |"
-            )
-    w(
-        f"\nChatterbox/echo = {_fmt(_ratio(cb_rate, echo_rate), 2)} (target ≥ 0.5). One sender per room, each "
-        "room's other members offline.\n"
-    )
+    L.extend(durable_lines(res, profile))
 
     # join + resume
     if any(res.n("join", cb, k) for k in profile.join_keys):

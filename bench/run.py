@@ -23,6 +23,7 @@ import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,17 @@ LABELS = {
     "naive": "naive FastAPI chat",
     "chatterbox": "Chatterbox",
     "echo": "raw websockets echo",
+    "floor": "durable floor (validate, commit, send)",
 }
+_CHATS = ("raw", "naive", "chatterbox")
+SCENARIO_SERVERS = {  # who takes part in each scenario (when in the run's --servers)
+    "fanout": _CHATS,
+    "latency": (*_CHATS, "floor"),
+    "rooms": _CHATS,
+    "idle": _CHATS,
+    "durable": ("chatterbox", "echo", "floor"),
+}
+FLOOR_TABLE = "floor_messages"  # bench/baselines/durable_floor.py
 Record = dict[str, Any]
 
 
@@ -117,6 +128,8 @@ class Server:
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
+    db: Path | None = None
+    """The floor server's SQLite file."""
 
     @property
     def pid(self) -> int:
@@ -174,6 +187,10 @@ def start_server(kind: str, env: Env) -> Server:
         cmd = [PY, str(BENCH / "baselines" / "raw_ws_echo.py"), "--port", str(port)]
     elif kind == "naive":
         cmd = [PY, str(BENCH / "baselines" / "naive_fastapi_chat.py"), "--port", str(port)]
+    elif kind == "floor":
+        db = env.work / f"floor-{port}.db"
+        cmd = [PY, str(BENCH / "baselines" / "durable_floor.py"), "--port", str(port)]
+        cmd += ["--db", str(db)]
     elif kind == "chatterbox":
         cmd = [PY, "-m", "chatterbox", "serve", "--port", str(port), "--log-level", "warning"]
         environ = chatterbox_env(env)
@@ -183,7 +200,7 @@ def start_server(kind: str, env: Env) -> Server:
         proc = subprocess.Popen(
             taskset + cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT
         )
-    server = Server(kind, port, proc, log)
+    server = Server(kind, port, proc, log, db if kind == "floor" else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -221,9 +238,10 @@ class Conn:
 
 
 def plain_conns(rooms: int, per_room: int, senders_per_room: int) -> list[Conn]:
-    """Connections for the baselines (room in the query string, no token)."""
+    """Connections for the baselines (room in the query string, no token; the room names are
+    valid protocol room ids, which the floor server checks)."""
     return [
-        Conn(f"/ws?room=g{r}", "-", f"g{r}", i < senders_per_room)
+        Conn(f"/ws?room=r_g{r:03d}", "-", f"r_g{r:03d}", i < senders_per_room)
         for r in range(rooms)
         for i in range(per_room)
     ]
@@ -270,6 +288,7 @@ def run_loadgen(
     cmd = ["taskset", "-c", LOADGEN_CORE, str(LOADGEN), "--port", str(server.port)]
     cmd += ["--spec", str(spec), "--mode", mode, *path_args, *args]
     samples: Record = {"rss0_kib": rss_kib(server.pid), "cpu0": cpu_seconds(server.pid)}
+    stored0 = stored_rows(server)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     result: Record = {}
@@ -306,6 +325,8 @@ def run_loadgen(
         )
     result.update(samples)
     result["stderr"] = stderr[-1000:]
+    if stored0 is not None:
+        result["stored"] = (stored_rows(server) or 0) - stored0
     if "cpu_start" in samples and "cpu_end" in samples:
         result["server_cpu_s"] = samples["cpu_end"] - samples["cpu_start"]
         wall = samples["t_end"] - samples["t_start"]
@@ -316,6 +337,14 @@ def run_loadgen(
             result["loadgen_util"] = result["loadgen_cpu_us"] / 1e6 / max(wall, 1e-9)
             result["valid"] = is_valid(result)
     return result
+
+
+def stored_rows(server: Server) -> int | None:
+    """Messages the floor server has committed (None for the other servers)."""
+    if server.db is None:
+        return None
+    with contextlib.closing(sqlite3.connect(server.db, timeout=10)) as db:
+        return int(db.execute(f"SELECT count(*) FROM {FLOOR_TABLE}").fetchone()[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,6 +469,10 @@ class Runner:
         """Progress on stderr."""
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
+    def servers_for(self, scenario: str) -> list[str]:
+        """The servers of this run that take part in ``scenario`` (:data:`SCENARIO_SERVERS`)."""
+        return [s for s in self.servers if s in SCENARIO_SERVERS[scenario]]
+
     def order(self, rep: int, servers: Sequence[str]) -> list[str]:
         """Servers in a rotated order per repetition (interleaving)."""
         s = list(servers)
@@ -461,6 +494,8 @@ class Runner:
             problems.append(f"{r['closed_by_server']} closed by server")
         if scenario == "receipts" and not r.get("receipts_sent"):
             problems.append("no receipts sent")
+        if "stored" in r and r["stored"] != r.get("sent_total"):
+            problems.append(f"committed {r['stored']} of {r.get('sent_total')} messages")
         note = ""
         if r.get("valid") is False:
             note = " [discarded: loadgen not well below the server per delivery]"
@@ -492,7 +527,7 @@ class Runner:
     def fanout(self) -> None:
         """Fan-out saturation, one room of N clients, K senders with a window each."""
         for rep in range(self.p.reps):
-            for server in self.order(rep, [s for s in self.servers if s != "echo"]):
+            for server in self.order(rep, self.servers_for("fanout")):
                 with self.serve(server) as srv:
                     for n in self.p.fanout_n:
                         k = min(n, self.p.fanout_senders)
@@ -523,7 +558,7 @@ class Runner:
         n = self.p.latency_n
         k = min(n, self.p.fanout_senders)
         for rep in range(self.p.reps):
-            for server in self.order(rep, [s for s in self.servers if s != "echo"]):
+            for server in self.order(rep, self.servers_for("latency")):
                 with self.serve(server) as srv:
                     for rate in self.p.latency_rates:
                         conns = conns_for(server, self.env, self.fanout_key(n), 1, n, k)
@@ -535,7 +570,7 @@ class Runner:
         """Many rooms: R rooms x C clients, one sender per room (window 1)."""
         nr, per = self.p.rooms
         for rep in range(self.p.reps):
-            for server in self.order(rep, [s for s in self.servers if s != "echo"]):
+            for server in self.order(rep, self.servers_for("rooms")):
                 with self.serve(server) as srv:
                     conns = conns_for(server, self.env, "rooms", nr, per, 1)
                     args = self.load_args(window=1, conc=500, connect_timeout=400)
@@ -547,7 +582,7 @@ class Runner:
         _nr, per = self.p.rooms
         for n in self.p.idle_n:
             for rep in range(self.p.reps):
-                for server in self.order(rep, [s for s in self.servers if s != "echo"]):
+                for server in self.order(rep, self.servers_for("idle")):
                     with self.serve(server) as srv:
                         time.sleep(0.5)
                         conns = conns_for(server, self.env, "rooms", -(-n // per), per, 0)[:n]
@@ -564,12 +599,12 @@ class Runner:
         """Durable sends (Chatterbox: validated, committed, acked) vs echo request/reply."""
         nr, w = self.p.durable_rooms, self.p.durable_window
         for rep in range(self.p.reps):
-            for server in self.order(rep, [s for s in ("chatterbox", "echo") if s in self.servers]):
+            for server in self.order(rep, self.servers_for("durable")):
                 with self.serve(server) as srv:
                     if server == "chatterbox":
                         conns = chatterbox_conns(self.env, "rooms", nr, 1, 1)
-                    else:
-                        conns = [Conn("/", "-", f"e{i}", True) for i in range(nr)]
+                    else:  # no room in the query: the floor server gives each its own room
+                        conns = [Conn("/", "-", f"r_e{i:03d}", True) for i in range(nr)]
                     r = run_loadgen(srv, conns, self.env, self.load_args(window=w), 120)
                     r["requests_per_s"] = (
                         r["acked_per_s"] if server == "chatterbox" else r["delivered_per_s"]
@@ -681,7 +716,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds, tiny N, harness check")
     parser.add_argument("--only", nargs="*", help="scenario groups to run")
-    parser.add_argument("--servers", nargs="*", default=["raw", "naive", "chatterbox", "echo"])
+    parser.add_argument(
+        "--servers", nargs="*", default=["raw", "naive", "chatterbox", "echo", "floor"]
+    )
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/")
     parser.add_argument("--json", type=Path, default=None, help="also write raw records here")
