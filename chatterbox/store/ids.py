@@ -13,19 +13,25 @@ batches of ~250): 85 → 55 µs of CPU per append.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 __all__ = ["new_message_id"]
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TIME_CHARS = 9  # 36**9 ms: until the year 5188
 _RANDOM_CHARS = 11
-_RANDOM_SPACE = 36**_RANDOM_CHARS
 _TIME_SPACE = 36**_TIME_CHARS
+# Random bytes onto base36 characters with one ``bytes.translate``: 256 = 7 * 36 + 4, so four
+# characters come up 8 times in 256 and the others 7: ~5.17 bits each, ~56.8 bits in 11.
+_BYTE_TO_CHAR = bytes(ord(_ALPHABET[b % 36]) for b in range(256))
 
 
-def _base36(n: int, width: int) -> str:
+@lru_cache(maxsize=8)
+def _time_part(at_ms: int) -> str:
+    """``at_ms`` as 9 base36 digits (a batch's messages share their millisecond)."""
+    n = at_ms % _TIME_SPACE
     chars = []
-    for _ in range(width):
+    for _ in range(_TIME_CHARS):
         n, digit = divmod(n, 36)
         chars.append(_ALPHABET[digit])
     return "".join(reversed(chars))
@@ -33,5 +39,4 @@ def _base36(n: int, width: int) -> str:
 
 def new_message_id(at_ms: int) -> str:
     """``m_`` + the time ``at_ms`` (9 base36 characters) + 11 random base36 characters."""
-    random_part = int.from_bytes(os.urandom(8), "big") % _RANDOM_SPACE
-    return "m_" + _base36(at_ms % _TIME_SPACE, _TIME_CHARS) + _base36(random_part, _RANDOM_CHARS)
+    return "m_" + _time_part(at_ms) + os.urandom(_RANDOM_CHARS).translate(_BYTE_TO_CHAR).decode()

@@ -23,3 +23,15 @@ def test_ids_sort_by_creation_millisecond() -> None:
 def test_ids_of_one_millisecond_are_unique() -> None:
     ids = {new_message_id(1_764_000_000_000) for _ in range(20_000)}
     assert len(ids) == 20_000
+
+
+def test_the_first_nine_characters_are_the_millisecond_in_base36() -> None:
+    for at in (0, 35, 36, 1_764_000_000_000, 36**9 - 1, 36**9 + 5):
+        assert int(new_message_id(at)[2:11], 36) == at % 36**9
+
+
+def test_the_random_part_uses_every_character() -> None:
+    chars = "".join(new_message_id(1_764_000_000_000)[11:] for _ in range(2_000))
+    assert set(chars) == set("0123456789abcdefghijklmnopqrstuvwxyz")
+    # no character much over its share (4 of them come up 8 times in 256, the others 7)
+    assert max(chars.count(c) for c in set(chars)) < 2 * len(chars) / 36
