@@ -54,17 +54,17 @@ LABELS = {
     "naive": "naive FastAPI chat",
     "chatterbox": "Chatterbox",
     "echo": "raw websockets echo",
-    "floor": "durable floor (validate, commit, send)",
+    "minimal": "minimal durable chat (validate, commit, send)",
 }
 _CHATS = ("raw", "naive", "chatterbox")
 SCENARIO_SERVERS = {  # who takes part in each scenario (when in the run's --servers)
     "fanout": _CHATS,
-    "latency": (*_CHATS, "floor"),
+    "latency": (*_CHATS, "minimal"),
     "rooms": _CHATS,
     "idle": _CHATS,
-    "durable": ("chatterbox", "echo", "floor"),
+    "durable": ("chatterbox", "echo", "minimal"),
 }
-FLOOR_TABLE = "floor_messages"  # bench/baselines/durable_floor.py
+MINIMAL_TABLE = "minimal_messages"  # bench/baselines/minimal_durable_chat.py
 Record = dict[str, Any]
 
 
@@ -129,7 +129,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     log: Path
     db: Path | None = None
-    """The floor server's SQLite file."""
+    """The minimal chat's SQLite file."""
 
     @property
     def pid(self) -> int:
@@ -187,9 +187,9 @@ def start_server(kind: str, env: Env) -> Server:
         cmd = [PY, str(BENCH / "baselines" / "raw_ws_echo.py"), "--port", str(port)]
     elif kind == "naive":
         cmd = [PY, str(BENCH / "baselines" / "naive_fastapi_chat.py"), "--port", str(port)]
-    elif kind == "floor":
-        db = env.work / f"floor-{port}.db"
-        cmd = [PY, str(BENCH / "baselines" / "durable_floor.py"), "--port", str(port)]
+    elif kind == "minimal":
+        db = env.work / f"minimal-{port}.db"
+        cmd = [PY, str(BENCH / "baselines" / "minimal_durable_chat.py"), "--port", str(port)]
         cmd += ["--db", str(db)]
     elif kind == "chatterbox":
         cmd = [PY, "-m", "chatterbox", "serve", "--port", str(port), "--log-level", "warning"]
@@ -200,7 +200,7 @@ def start_server(kind: str, env: Env) -> Server:
         proc = subprocess.Popen(
             taskset + cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT
         )
-    server = Server(kind, port, proc, log, db if kind == "floor" else None)
+    server = Server(kind, port, proc, log, db if kind == "minimal" else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -239,7 +239,7 @@ class Conn:
 
 def plain_conns(rooms: int, per_room: int, senders_per_room: int) -> list[Conn]:
     """Connections for the baselines (room in the query string, no token; the room names are
-    valid protocol room ids, which the floor server checks)."""
+    valid protocol room ids, which the minimal chat checks)."""
     return [
         Conn(f"/ws?room=r_g{r:03d}", "-", f"r_g{r:03d}", i < senders_per_room)
         for r in range(rooms)
@@ -340,11 +340,11 @@ def run_loadgen(
 
 
 def stored_rows(server: Server) -> int | None:
-    """Messages the floor server has committed (None for the other servers)."""
+    """Messages the minimal chat has committed (None for the other servers)."""
     if server.db is None:
         return None
     with contextlib.closing(sqlite3.connect(server.db, timeout=10)) as db:
-        return int(db.execute(f"SELECT count(*) FROM {FLOOR_TABLE}").fetchone()[0])
+        return int(db.execute(f"SELECT count(*) FROM {MINIMAL_TABLE}").fetchone()[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -603,7 +603,7 @@ class Runner:
                 with self.serve(server) as srv:
                     if server == "chatterbox":
                         conns = chatterbox_conns(self.env, "rooms", nr, 1, 1)
-                    else:  # no room in the query: the floor server gives each its own room
+                    else:  # no room in the query: the minimal chat gives each its own room
                         conns = [Conn("/", "-", f"r_e{i:03d}", True) for i in range(nr)]
                     r = run_loadgen(srv, conns, self.env, self.load_args(window=w), 120)
                     r["requests_per_s"] = (
@@ -717,7 +717,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="seconds, tiny N, harness check")
     parser.add_argument("--only", nargs="*", help="scenario groups to run")
     parser.add_argument(
-        "--servers", nargs="*", default=["raw", "naive", "chatterbox", "echo", "floor"]
+        "--servers", nargs="*", default=["raw", "naive", "chatterbox", "echo", "minimal"]
     )
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/")
