@@ -28,7 +28,7 @@ LABELS = {
     "naive": "naive FastAPI chat",
     "chatterbox": "Chatterbox",
     "echo": "raw websockets echo",
-    "minimal": "minimal durable chat (validate, commit, send)",
+    "minimal": "minimal durable chat",
 }
 SERVERS = ("raw", "naive", "chatterbox")
 MINIMAL_WHAT = (
@@ -161,7 +161,7 @@ def _plots(res: Results, profile: Any) -> list[str]:
     plt.close(fig)
     made.append("fanout.png")
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     for s in (*SERVERS, "minimal"):
         xs = [x for x in profile.latency_rates if res.n("latency", s, x)]
         if not xs:
@@ -184,7 +184,7 @@ def _plots(res: Results, profile: Any) -> list[str]:
     ax.set_ylabel("latency, ms (median of runs)")
     ax.set_title("Latency vs load")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(PLOTS / "latency.png", dpi=110)
     plt.close(fig)
@@ -214,7 +214,7 @@ def durable_lines(res: Results, profile: Any) -> list[str]:
     d = profile.durable_rooms
     what = {
         "chatterbox": "message.send → commit → ack",
-        "minimal": "message.send → commit → the same frame",
+        "minimal": "message.send → validate, commit → the same frame",
         "echo": "frame → same frame",
     }
     lines = [

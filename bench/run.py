@@ -54,7 +54,7 @@ LABELS = {
     "naive": "naive FastAPI chat",
     "chatterbox": "Chatterbox",
     "echo": "raw websockets echo",
-    "minimal": "minimal durable chat (validate, commit, send)",
+    "minimal": "minimal durable chat",
 }
 _CHATS = ("raw", "naive", "chatterbox")
 SCENARIO_SERVERS = {  # who takes part in each scenario (when in the run's --servers)
