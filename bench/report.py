@@ -192,6 +192,15 @@ def _plots(res: Results, profile: Any) -> list[str]:
     return made
 
 
+def _minimal_line(minimal: float, base: float, base_name: str, chatterbox: float, then: str) -> str:
+    """How the minimal durable chat compares with the baseline, and Chatterbox with it."""
+    return (
+        f"The minimal durable chat/{base_name} = **{_fmt(_ratio(minimal, base), 2)}**: what this "
+        f"stack gives a server that only validates a message and commits it before {then}; "
+        f"Chatterbox/minimal = {_fmt(_ratio(chatterbox, minimal), 2)}."
+    )
+
+
 def latency_ratio_lines(res: Results, target: int = 10000) -> list[str]:
     """The p99 ratios at the target rate: Chatterbox and the minimal durable chat against raw."""
     p99 = {s: res.med("latency", s, target, "lat_p99_us") for s in ("raw", "chatterbox", "minimal")}
@@ -201,9 +210,7 @@ def latency_ratio_lines(res: Results, target: int = 10000) -> list[str]:
     ]
     if res.n("latency", "minimal", target):
         lines.append(
-            f"The minimal durable chat/raw = **{_fmt(_ratio(p99['minimal'], p99['raw']), 2)}**: what "
-            "this stack gives a server that only validates a message and commits it before "
-            f"delivering it; Chatterbox/minimal = {_fmt(_ratio(p99['chatterbox'], p99['minimal']), 2)}."
+            _minimal_line(p99["minimal"], p99["raw"], "raw", p99["chatterbox"], "delivering it")
         )
     lines.append("")
     return lines
@@ -236,9 +243,7 @@ def durable_lines(res: Results, profile: Any) -> list[str]:
     )
     if res.n("durable", "minimal", d):
         lines.append(
-            f"The minimal durable chat/echo = **{_fmt(_ratio(rate['minimal'], rate['echo']), 2)}**: "
-            "what this stack gives a server that only validates each message and commits it before "
-            f"answering; Chatterbox/minimal = {_fmt(_ratio(rate['chatterbox'], rate['minimal']), 2)}."
+            _minimal_line(rate["minimal"], rate["echo"], "echo", rate["chatterbox"], "answering")
         )
     lines.append("")
     return lines
