@@ -181,6 +181,7 @@ def start_server(kind: str, env: Env) -> Server:
     log = env.work / f"{kind}-{port}.log"
     taskset = ["taskset", "-c", SERVER_CORE]
     environ = dict(os.environ)
+    db: Path | None = None
     if kind == "raw":
         cmd = [PY, str(BENCH / "baselines" / "raw_ws_broadcast.py"), "--port", str(port)]
     elif kind == "echo":
@@ -200,7 +201,7 @@ def start_server(kind: str, env: Env) -> Server:
         proc = subprocess.Popen(
             taskset + cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT
         )
-    server = Server(kind, port, proc, log, db if kind == "minimal" else None)
+    server = Server(kind, port, proc, log, db)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -44,6 +44,7 @@ import uvicorn
 
 from chatterbox.config import Settings
 from chatterbox.protocol.codec import Codec, FrameError
+from chatterbox.protocol.models.client.message_send import MessageSend
 from chatterbox.server import uvicorn_options
 
 Send = Any
@@ -141,9 +142,9 @@ class MinimalChat:
                 error = orjson.dumps(frame.to_frame()).decode()
                 await send({"type": "websocket.send", "text": error})
                 continue
-            if getattr(frame, "type", "") != "message.send":
+            if not isinstance(frame, MessageSend):
                 continue  # the load generator sends only messages here
-            room_id = str(getattr(frame, "room_id", ""))
+            room_id = str(frame.room_id)
             seq = self.seqs[room_id] = self.seqs.get(room_id, 0) + 1
             self.count += 1
             row: Row = (
@@ -151,8 +152,8 @@ class MinimalChat:
                 room_id,
                 seq,
                 author,
-                str(getattr(frame, "body", "")),
-                str(getattr(frame, "client_msg_id", "")),
+                frame.body,
+                str(frame.client_msg_id),
                 int(time.time() * 1000),
             )
             self.store_then_send(row, text, members)
