@@ -192,28 +192,28 @@ def _plots(res: Results, profile: Any) -> list[str]:
     return made
 
 
-def _minimal_line(minimal: float, base: float, base_name: str, chatterbox: float, then: str) -> str:
-    """How the minimal durable chat compares with the baseline, and Chatterbox with it."""
-    return (
-        f"The minimal durable chat/{base_name} = **{_fmt(_ratio(minimal, base), 2)}**: what this "
-        f"stack gives a server that only validates a message and commits it before {then}; "
-        f"Chatterbox/minimal = {_fmt(_ratio(chatterbox, minimal), 2)}."
-    )
+def _minimal_lines(value: dict[str, float], base: str, then: str) -> list[str]:
+    """How the minimal durable chat compares with ``base``, and Chatterbox with it; nothing when
+    the run has no minimal chat (``value``: a scenario's figure per server, NaN when absent)."""
+    minimal = value.get("minimal", math.nan)
+    if math.isnan(minimal):
+        return []
+    return [
+        f"The minimal durable chat/{base} = **{_fmt(_ratio(minimal, value[base]), 2)}**: what "
+        f"this stack gives a server that only validates a message and commits it before {then}; "
+        f"Chatterbox/minimal = {_fmt(_ratio(value['chatterbox'], minimal), 2)}.",
+    ]
 
 
 def latency_ratio_lines(res: Results, target: int = 10000) -> list[str]:
     """The p99 ratios at the target rate: Chatterbox and the minimal durable chat against raw."""
     p99 = {s: res.med("latency", s, target, "lat_p99_us") for s in ("raw", "chatterbox", "minimal")}
-    lines = [
+    return [
         f"\np99 at {target:,} deliveries/s: Chatterbox/raw = "
-        f"**{_fmt(_ratio(p99['chatterbox'], p99['raw']), 2)}** (target ≤ 1.2)."
+        f"**{_fmt(_ratio(p99['chatterbox'], p99['raw']), 2)}** (target ≤ 1.2).",
+        *_minimal_lines(p99, "raw", "delivering it"),
+        "",
     ]
-    if res.n("latency", "minimal", target):
-        lines.append(
-            _minimal_line(p99["minimal"], p99["raw"], "raw", p99["chatterbox"], "delivering it")
-        )
-    lines.append("")
-    return lines
 
 
 def durable_lines(res: Results, profile: Any) -> list[str]:
@@ -237,16 +237,13 @@ def durable_lines(res: Results, profile: Any) -> list[str]:
                 f"| {LABELS[s]} ({what[s]}) | {_fmt(rate[s])} | {_fmt(us, 1)} | "
                 f"{_fmt(_ratio(rate[s], rate['echo']), 2)} |"
             )
-    lines.append(
+    return [
+        *lines,
         f"\nChatterbox/echo = **{_fmt(_ratio(rate['chatterbox'], rate['echo']), 2)}** (target ≥ 0.5). "
-        "One sender per room, each room's other members offline."
-    )
-    if res.n("durable", "minimal", d):
-        lines.append(
-            _minimal_line(rate["minimal"], rate["echo"], "echo", rate["chatterbox"], "answering")
-        )
-    lines.append("")
-    return lines
+        "One sender per room, each room's other members offline.",
+        *_minimal_lines(rate, "echo", "answering"),
+        "",
+    ]
 
 
 def resume_lines(res: Results, profile: Any) -> list[str]:
