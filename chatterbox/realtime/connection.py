@@ -98,6 +98,11 @@ class Connection:
         """Ids of commands still running."""
         self.tasks: set[asyncio.Task[Any]] = set()
         """Running command tasks."""
+        self.queued_sends = 0
+        """``message.send`` commands waiting for their commit without a task (the hot path)."""
+        self.slow_sends = 0
+        """``message.send`` commands running as tasks (later sends queue behind them)."""
+        self._sends_settled: asyncio.Future[None] | None = None
         self.replay_lock = asyncio.Lock()
         """One replay (resume / post-hello catch-up) at a time."""
         self.close_code: int | None = None
@@ -160,6 +165,30 @@ class Connection:
         held = self.held.pop(room_id, None) or []
         for seq, message, size in held:
             self.deliver_event(room_id, seq, message, size)
+
+    # -- commands in flight ---------------------------------------------------------------------
+
+    def send_queued(self) -> None:
+        """A ``message.send`` was queued for commit without a task."""
+        self.queued_sends += 1
+
+    def send_answered(self) -> None:
+        """A queued ``message.send`` was answered (or not queued after all)."""
+        self.queued_sends -= 1
+        if not self.queued_sends and self._sends_settled is not None:
+            settled, self._sends_settled = self._sends_settled, None
+            if not settled.done():
+                settled.set_result(None)
+
+    def in_flight(self) -> list[asyncio.Future[Any]]:
+        """What to wait for so that every command received so far is answered: the command tasks,
+        and a future resolved once no queued send is left."""
+        waits: list[asyncio.Future[Any]] = list(self.tasks)
+        if self.queued_sends:
+            if self._sends_settled is None:
+                self._sends_settled = asyncio.get_running_loop().create_future()
+            waits.append(self._sends_settled)
+        return waits
 
     # -- closing -----------------------------------------------------------------------------------
 

@@ -1,8 +1,13 @@
 """Inbound frames: rate limit, codec, duplicate ids, then one handler per command type.
 
 :meth:`Dispatcher.handle` never awaits: cheap commands (``ping``, ``typing``, ``presence.set``)
-are answered inline; the others run as one task each, started in arrival order, so a
-connection's ``message.send`` commands reach the group-commit queue in the order they were sent.
+are answered inline. ``message.send`` — the hot path — is queued for group commit at once, with a
+callback that publishes the message and sends the ``ack`` right after the commit
+(:meth:`.Messaging.send_nowait`): no task, future or coroutine per message. When that cannot serve
+it (a refused post, whose error needs a read; a full write queue), and for every other command, the
+command runs as a task, one per command, started in arrival order; a connection's later sends take
+the task path too while one of its sends does, so its ``message.send`` commands reach the
+group-commit queue in the order they were sent.
 Every command gets exactly one answer: ``ack`` (or ``pong`` / ``history`` + ``ack``) or ``error``.
 """
 
@@ -97,7 +102,7 @@ class Dispatcher:
             return
         kind: str = getattr(frame, "type", "")
         cid: str = getattr(frame, "id", "")
-        self.hub.metrics.frames_in_by_type[kind].inc()
+        self.hub.metrics.loop.frames_in[kind] += 1
         if cid in conn.inflight:
             self._error(conn, "duplicate_id", "This id is already in flight", pointer="/id")
             return
@@ -109,8 +114,12 @@ class Dispatcher:
             status = self.hub.set_presence(conn, frame.status)
             conn.send_frame(frames.ack(cid, {"status": status}))
         else:
-            handler = self._async[kind]
             conn.inflight.add(cid)
+            if isinstance(frame, MessageSend):
+                if not conn.slow_sends and self._send_now(conn, frame):
+                    return
+                conn.slow_sends += 1  # taken back by _send
+            handler = self._async[kind]
             task = asyncio.get_running_loop().create_task(
                 self._run(conn, kind, cid, handler, frame)
             )
@@ -152,7 +161,7 @@ class Dispatcher:
             self._error(conn, "internal_error", "Internal error: retry the command", re=cid)
         finally:
             conn.inflight.discard(cid)
-            self.hub.metrics.command_latency_by_type[kind].observe(time.perf_counter() - started)
+            self.hub.metrics.loop.observe_latency(kind, time.perf_counter() - started)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -166,15 +175,48 @@ class Dispatcher:
             frames.ack(cmd.id, {"room_id": room_id, "state": cmd.state, "expires_in_ms": expires})
         )
 
-    async def _send(self, conn: Connection, cmd: MessageSend) -> None:
+    def _send_now(self, conn: Connection, cmd: MessageSend) -> bool:
+        """``message.send`` without a task (module docstring); False: use the task path."""
+        cid = cmd.id
         room_id = str(cmd.room_id)
-        view, created = await self.hub.messaging.send(
-            conn.user, conn.rooms.get(room_id), room_id, cmd.body, str(cmd.client_msg_id)
-        )
+        started = time.perf_counter()
+
+        def reply(result: tuple[JSON, bool] | BaseException) -> None:
+            conn.send_answered()
+            conn.inflight.discard(cid)
+            if isinstance(result, CommandError):
+                self._error(conn, result.code, result.message, re=cid, pointer=result.pointer)
+            elif isinstance(result, BaseException):
+                _log.error("message.send failed on %r", conn, exc_info=result)
+                self._error(conn, "internal_error", "Internal error: retry the command", re=cid)
+            else:
+                self._acked(conn, cid, room_id, *result)
+            self.hub.metrics.loop.observe_latency("message.send", time.perf_counter() - started)
+
+        conn.send_queued()
+        body, key = cmd.body, str(cmd.client_msg_id)
+        if self.hub.messaging.send_nowait(
+            conn.user, conn.rooms.get(room_id), room_id, body, key, reply
+        ):
+            return True
+        conn.send_answered()
+        return False
+
+    async def _send(self, conn: Connection, cmd: MessageSend) -> None:
+        try:
+            room_id = str(cmd.room_id)
+            view, created = await self.hub.messaging.send(
+                conn.user, conn.rooms.get(room_id), room_id, cmd.body, str(cmd.client_msg_id)
+            )
+            self._acked(conn, cmd.id, room_id, view, created)
+        finally:
+            conn.slow_sends -= 1
+
+    def _acked(self, conn: Connection, cid: str, room_id: str, view: JSON, created: bool) -> None:
         if created:
-            self.hub.metrics.messages_stored.inc()
+            self.hub.metrics.loop.messages_stored += 1
         self.hub.clear_typing(room_id, conn.user.id)
-        conn.send_frame(frames.ack(cmd.id, {"message": view}))
+        conn.send_frame(frames.ack(cid, {"message": view}))
 
     async def _edit(self, conn: Connection, cmd: MessageEdit) -> None:
         view = await self.hub.messaging.edit(

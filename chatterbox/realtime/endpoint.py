@@ -127,8 +127,9 @@ class WebSocketEndpoint:
             await self._read(conn, dispatcher, receive)
         finally:
             hub.unregister(conn)
-            if conn.tasks:  # finish in-flight commands (their commits) before returning
-                await asyncio.wait(list(conn.tasks), timeout=hub.settings.drain_timeout_s)
+            waits = conn.in_flight()
+            if waits:  # finish in-flight commands (their commits) before returning
+                await asyncio.wait(waits, timeout=hub.settings.drain_timeout_s)
             await conn.wait_closed()
 
     @staticmethod

@@ -155,7 +155,7 @@ class Hub:
         another process and resume, and let in-flight commands finish (``drain_timeout_s``)."""
         self._stopping = True
         conns = list(self.connections)
-        waits: list[asyncio.Future[Any]] = [t for c in conns for t in c.tasks]
+        waits: list[asyncio.Future[Any]] = [w for c in conns for w in c.in_flight()]
         for conn in conns:
             conn.request_close(1001, "server draining: reconnect")
         waits.extend(asyncio.ensure_future(c.wait_closed()) for c in conns)
@@ -317,9 +317,9 @@ class Hub:
         """Publish from synchronous code (delivered here at once, elsewhere soon)."""
         self.broker.publish_nowait(envelope)
 
-    async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
-        """Notifier: a committed durable event; serialize once and publish."""
-        await self.broker.publish(self._event_envelope(room_id, frame))
+    def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
+        """Notifier: a committed durable event; serialize once and publish (never waits)."""
+        self.broker.publish_nowait(self._event_envelope(room_id, frame))
 
     @staticmethod
     def _event_envelope(room_id: str, frame: dict[str, Any]) -> Envelope:
@@ -484,7 +484,7 @@ class Hub:
     def _count_out(self, frame_type: str, n: int) -> None:
         """Count ``n`` deliveries of a fanned-out frame."""
         if n:
-            self.metrics.frames_out_by_type[frame_type].inc(n)
+            self.metrics.loop.frames_out[frame_type] += n
 
     # -- typing, presence, receipts ----------------------------------------------------------------
 

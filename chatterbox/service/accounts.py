@@ -164,7 +164,7 @@ class AccountService:
             log.warning("could not join the default room", extra={"user_id": user.id})
             return
         await self._notifier.membership_changed(DEFAULT_ROOM_ID, user.id, joined=True)
-        await self._notifier.room_event(DEFAULT_ROOM_ID, membership_frame(event, user))
+        self._notifier.room_event(DEFAULT_ROOM_ID, membership_frame(event, user))
 
     async def register(
         self,

@@ -3,8 +3,9 @@
 The caller (the WebSocket dispatcher) passes the actor's current access to each room (from the
 hub's membership cache, kept current by membership events) so that the common path — a member
 posting — costs no read before the append. Each durable change is published through the
-:class:`~chatterbox.service.notifier.Notifier` **after** its commit and before the method returns,
-so the caller's ``ack`` follows both the commit and the broadcast.
+:class:`~chatterbox.service.notifier.Notifier` **after** its commit and before the method returns
+(or, for :meth:`Messaging.send_nowait`, before its callback runs), so the caller's ``ack`` follows
+both the commit and the broadcast.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from chatterbox.store.base import Store
 from chatterbox.store.errors import MessageDeleted, MessageNotFound, RoomNotFound
 from chatterbox.store.records import MessageRecord, Role, RoomKind, UserRecord
 
-__all__ = ["Access", "AccessLookup", "CommandError", "ErrorCode", "Messaging"]
+__all__ = ["Access", "AccessLookup", "CommandError", "ErrorCode", "Messaging", "SendReply"]
 
 JSON = dict[str, Any]
 
@@ -71,6 +72,9 @@ class Access:
 AccessLookup = Callable[[str], Access | None]
 """Room id → the actor's access, or None when not a member."""
 
+SendReply = Callable[[tuple[JSON, bool] | BaseException], None]
+"""The callback of :meth:`Messaging.send_nowait`: ``(message view, created)`` or the error."""
+
 
 class Messaging:
     """``message.send`` / ``message.edit`` / ``message.delete``."""
@@ -86,6 +90,14 @@ class Messaging:
             return CommandError("not_found", "No such room")
         return CommandError("forbidden", "Join the room before posting in it")
 
+    def _may_post(self, access: Access | None) -> bool:
+        return (
+            access is not None
+            and permissions.decide(
+                Action.POST, room_kind=access.kind or "public", role=access.role
+            ).allowed
+        )
+
     async def send(
         self,
         actor: UserRecord,
@@ -99,26 +111,57 @@ class Messaging:
         A resend (same author and ``client_msg_id``, same room and body) returns the original and
         publishes nothing; the same key for another room or body is a ``conflict``.
         """
-        if (
-            access is None
-            or not permissions.decide(
-                Action.POST, room_kind=access.kind or "public", role=access.role
-            ).allowed
-        ):
+        if not self._may_post(access):
             raise await self._refuse_room(room_id)
         try:
-            message, created = await self._store.append_message(
-                room_id, actor.id, body, client_msg_id
-            )
+            stored = await self._store.append_message(room_id, actor.id, body, client_msg_id)
         except RoomNotFound:
             raise CommandError("not_found", "No such room") from None
+        return self._sent(actor, room_id, body, stored)
+
+    def send_nowait(
+        self,
+        actor: UserRecord,
+        access: Access | None,
+        room_id: str,
+        body: str,
+        client_msg_id: str,
+        reply: SendReply,
+    ) -> bool:
+        """:meth:`send` without awaiting, for the hot path: ``reply`` gets ``(view, created)`` or
+        the error (a :class:`CommandError`, or any other exception) after the commit and the
+        publication. Returns False, having done nothing, when only :meth:`send` can serve the
+        command now (a refusal that needs a read to word it, or a busy store)."""
+        if not self._may_post(access):
+            return False
+
+        def stored(result: tuple[MessageRecord, bool] | BaseException) -> None:
+            if isinstance(result, BaseException):
+                if isinstance(result, RoomNotFound):
+                    result = CommandError("not_found", "No such room")
+                reply(result)
+                return
+            try:
+                sent = self._sent(actor, room_id, body, result)
+            except CommandError as exc:
+                reply(exc)
+                return
+            reply(sent)
+
+        return self._store.append_message_nowait(room_id, actor.id, body, client_msg_id, stored)
+
+    def _sent(
+        self, actor: UserRecord, room_id: str, body: str, stored: tuple[MessageRecord, bool]
+    ) -> tuple[JSON, bool]:
+        """After the append: a resend's answer (or ``conflict``), or publish the new message."""
+        message, created = stored
         if not created:
             same_body = message.deleted_at is not None or message.body == body
             if message.room_id != room_id or not same_body:
                 raise CommandError("conflict", "client_msg_id already used for another message")
             return message_view(message, actor), False
         view = message_view(message, actor)
-        await self._notifier.room_event(
+        self._notifier.room_event(
             room_id,
             {"type": "message.created", "room_id": room_id, "seq": message.seq, "message": view},
         )
@@ -162,7 +205,7 @@ class Messaging:
         except MessageNotFound:
             raise CommandError("not_found", "No such message") from None
         view = message_view(updated, author)
-        await self._notifier.room_event(
+        self._notifier.room_event(
             updated.room_id,
             {"type": "message.updated", "room_id": updated.room_id, "seq": seq, "message": view},
         )
@@ -194,7 +237,7 @@ class Messaging:
         except MessageNotFound:
             raise CommandError("not_found", "No such message") from None
         view = message_view(deleted, author)
-        await self._notifier.room_event(
+        self._notifier.room_event(
             deleted.room_id,
             {"type": "message.deleted", "room_id": deleted.room_id, "seq": seq, "message": view},
         )

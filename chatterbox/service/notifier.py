@@ -15,8 +15,10 @@ __all__ = ["Notifier", "NullNotifier"]
 class Notifier(Protocol):
     """Receives committed changes and fans them out to connections."""
 
-    async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
-        """A durable room event (with ``seq``) was committed: deliver it to the room's readers."""
+    def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
+        """A durable room event (with ``seq``) was committed: deliver it to the room's readers.
+
+        Never waits: local connections get it now, other processes soon (the broker queues)."""
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:
         """``user_id`` joined or left ``room_id``: (un)subscribe their connections; on leave,
@@ -29,7 +31,7 @@ class Notifier(Protocol):
 class NullNotifier:
     """A notifier that drops everything (for use cases run without a real-time layer)."""
 
-    async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
+    def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
         """Drop."""
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:

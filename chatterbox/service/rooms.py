@@ -183,10 +183,10 @@ class RoomService:
 
     async def _announce_join(self, event: RoomEventRecord, user: UserRecord) -> None:
         await self._notifier.membership_changed(event.room_id, user.id, joined=True)
-        await self._notifier.room_event(event.room_id, membership_frame(event, user))
+        self._notifier.room_event(event.room_id, membership_frame(event, user))
 
     async def _announce_leave(self, event: RoomEventRecord, user: UserRecord) -> None:
-        await self._notifier.room_event(event.room_id, membership_frame(event, user))
+        self._notifier.room_event(event.room_id, membership_frame(event, user))
         await self._notifier.membership_changed(event.room_id, user.id, joined=False)
 
     async def _user(self, user_id: str) -> UserRecord:

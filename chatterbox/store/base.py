@@ -1,13 +1,14 @@
 """The store interface the domain and API layers program against.
 
 One implementation today (:class:`chatterbox.store.sql.SqlStore`: SQLite, later PostgreSQL, via
-SQLAlchemy Core). Every method is a coroutine; writes return only once committed. Times are integer
-milliseconds since the epoch. Errors are :mod:`chatterbox.store.errors`.
+SQLAlchemy Core). Every method is a coroutine (writes return only once committed) except
+:meth:`Store.append_message_nowait`, the hot path's callback form of :meth:`Store.append_message`.
+Times are integer milliseconds since the epoch. Errors are :mod:`chatterbox.store.errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from chatterbox.store.records import (
@@ -29,7 +30,10 @@ from chatterbox.store.records import (
     UserRoomRecord,
 )
 
-__all__ = ["Store"]
+__all__ = ["AppendDone", "Store"]
+
+AppendDone = Callable[[tuple[MessageRecord, bool] | BaseException], None]
+"""The callback of :meth:`Store.append_message_nowait`: ``(message, created)`` or the error."""
 
 
 class Store(Protocol):
@@ -209,6 +213,14 @@ class Store(Protocol):
         self, room_id: str, author_id: str, body: str, client_msg_id: str | None = None
     ) -> tuple[MessageRecord, bool]:
         """Store a message with the room's next seq (idempotent on the client id); ``(msg, created)``."""
+        ...
+
+    def append_message_nowait(
+        self, room_id: str, author_id: str, body: str, client_msg_id: str | None, done: AppendDone
+    ) -> bool:
+        """:meth:`append_message` without awaiting: ``done`` gets its result (or error) on the
+        event loop once committed. False, with nothing queued, when the store cannot take the
+        write now (busy or closing): then await :meth:`append_message`."""
         ...
 
     async def edit_message(

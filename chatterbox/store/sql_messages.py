@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.store import tables as t
-from chatterbox.store.errors import MessageDeleted, MessageNotFound
+from chatterbox.store.base import AppendDone
+from chatterbox.store.errors import MessageDeleted, MessageNotFound, StoreClosed
 from chatterbox.store.records import EventKind, MessageEditRecord, MessageRecord, RoomEventRecord
 from chatterbox.store.sql_append import AppendJob
 from chatterbox.store.sql_base import (
@@ -32,6 +33,7 @@ from chatterbox.store.sql_base import (
     write_event,
 )
 from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite, read_transaction
+from chatterbox.store.writer import Outcome
 
 __all__ = ["MessagesMixin"]
 
@@ -86,6 +88,29 @@ class MessagesMixin(SqlBase):
                 raise
             # Another process committed the same (author, client_msg_id) first: this run returns it.
             return await self._write(job)
+
+    def append_message_nowait(
+        self, room_id: str, author_id: str, body: str, client_msg_id: str | None, done: AppendDone
+    ) -> bool:
+        """:meth:`append_message` with a callback (see :meth:`.Writer.submit_nowait`); False when
+        the writer cannot take it now. The same single retry after an ``IntegrityError``."""
+        job = AppendJob(room_id, author_id, body, client_msg_id, self._clock)
+        retried = False
+
+        def finished(outcome: Outcome) -> None:
+            nonlocal retried
+            value = outcome.value
+            if outcome.ok:
+                done(value)
+            elif isinstance(value, IntegrityError) and client_msg_id is not None and not retried:
+                # Another process committed the same (author, client_msg_id) first: run it again.
+                retried = True
+                if not self._writer.submit_nowait(job, finished, bounded=False):
+                    done(StoreClosed("the store closed before this write ran"))
+            else:
+                done(value)
+
+        return self._writer.submit_nowait(job, finished)
 
     async def edit_message(
         self, message_id: str, new_body: str, at: int | None = None

@@ -36,8 +36,15 @@ back) is run again from the start, up to ``max_retries`` times with a short rand
 never see these transient errors. SQLite needs neither: ``BEGIN IMMEDIATE`` takes the database's write lock
 up front and ``busy_timeout`` makes other writers wait for it.
 
+Two ways in: :meth:`Writer.submit` (await the result) and :meth:`Writer.submit_nowait` (a callback,
+called on the event loop right after the commit with the job's :class:`Outcome`; no task, no future,
+no coroutine resumed per job — the hot ``message.send`` path). The queue is a plain deque with one
+wake-up future for the writer task; it holds ``max_queue`` jobs at most: ``submit`` then waits for
+room, ``submit_nowait`` refuses (returns False) and the caller takes the awaiting path.
+
 A caller cancelled while its job is still queued is skipped; once the batch runs, the job's effects may be
-committed even though that caller no longer waits for them. :meth:`Writer.close` drains the queue.
+committed even though that caller no longer waits for them. :meth:`Writer.close` drains the queue. If the
+writer task itself dies, every queued job fails with :class:`~chatterbox.store.errors.StoreClosed`.
 Only the asyncio event loop is supported.
 """
 
@@ -47,6 +54,7 @@ import asyncio
 import logging
 import random
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -60,6 +68,7 @@ from chatterbox.store.sqlite_direct import direct_sqlite
 __all__ = [
     "TRANSIENT_SQLSTATES",
     "BatchJob",
+    "Done",
     "Job",
     "Outcome",
     "Prepare",
@@ -104,18 +113,41 @@ class WriterStats:
     """SQLite transactions run whole (BEGIN to COMMIT) in one call on the driver's thread."""
 
 
-@dataclass(slots=True)
-class _Request:
-    fn: Callable[[AsyncConnection], Awaitable[Any]]
-    future: asyncio.Future[Any]
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The result of one job in a batch: ``value`` is the result (``ok``) or the exception."""
 
     ok: bool
     value: Any
+
+
+Done = Callable[[Outcome], None]
+"""A :meth:`Writer.submit_nowait` callback: called once, on the event loop, with the job's outcome."""
+
+
+@dataclass(slots=True)
+class _Request:
+    fn: Callable[[AsyncConnection], Awaitable[Any]]
+    future: asyncio.Future[Any] | None
+    done: Done | None = None
+
+    def abandoned(self) -> bool:
+        """An awaiting caller that was cancelled (its job is skipped if it has not run)."""
+        return self.future is not None and self.future.done()
+
+    def resolve(self, outcome: Outcome) -> None:
+        future = self.future
+        if future is None:
+            assert self.done is not None
+            try:
+                self.done(outcome)
+            except Exception:
+                _log.exception("write callback failed")
+        elif not future.done():
+            if outcome.ok:
+                future.set_result(outcome.value)
+            else:
+                future.set_exception(outcome.value)
 
 
 class BatchJob(Generic[T]):
@@ -196,7 +228,12 @@ class Writer:
         self._prepare = prepare
         self._max_retries = max_retries
         self._on_commit = on_commit
-        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue(maxsize=max_queue)
+        if max_queue < 1:
+            raise ValueError("max_queue must be at least 1")
+        self._max_queue = max_queue
+        self._queue: deque[_Request] = deque()
+        self._wake: asyncio.Future[None] | None = None
+        self._room_waiters: deque[asyncio.Future[None]] = deque()
         self._task: asyncio.Task[None] | None = None
         self._direct = engine.dialect.name == "sqlite"
         self._direct_conn: AsyncConnection | None = None
@@ -220,16 +257,83 @@ class Writer:
                 self._run(), name="chatterbox-writer"
             )
 
+    def _accepting(self) -> bool:
+        return not self._closing and (self._task is None or not self._task.done())
+
+    def _enqueue(self, request: _Request) -> None:
+        self._queue.append(request)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        wake = self._wake
+        if wake is not None:
+            self._wake = None
+            if not wake.done():
+                wake.set_result(None)
+
     async def submit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Queue ``fn`` and return its result once its transaction has committed (or raise its error)."""
         if self._closing:
             raise StoreClosed("the store is closed")
         self.start()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(fn, future))
-        if self._task is not None and self._task.done() and not future.done():
-            future.set_exception(StoreClosed("the store closed before this write ran"))
+        loop = asyncio.get_running_loop()
+        if len(self._queue) >= self._max_queue or self._room_waiters:
+            await self._wait_for_room(loop)
+        if not self._accepting():
+            raise StoreClosed("the store closed before this write ran")
+        future: asyncio.Future[Any] = loop.create_future()
+        self._enqueue(_Request(fn, future))
+        self._make_room()
         return cast(T, await future)
+
+    async def _wait_for_room(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait, in arrival order, until the queue has room (or the store closes)."""
+        first = True
+        while True:
+            waiter: asyncio.Future[None] = loop.create_future()
+            if first:
+                self._room_waiters.append(waiter)
+            else:  # woken, but the room was taken meanwhile: keep this caller's turn
+                self._room_waiters.appendleft(waiter)
+            first = False
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._room_waiters:
+                    self._room_waiters.remove(waiter)
+                else:
+                    self._make_room()  # it was this caller's turn: pass it on
+                raise
+            if len(self._queue) < self._max_queue or not self._accepting():
+                return
+
+    def submit_nowait(
+        self, fn: Callable[[AsyncConnection], Awaitable[Any]], done: Done, *, bounded: bool = True
+    ) -> bool:
+        """Queue ``fn``; ``done`` gets its :class:`Outcome` on the event loop after the commit.
+
+        Returns False, and queues nothing, when the writer cannot take the job now (the queue is
+        full or awaited callers wait for room, or the store is closing): the caller should then
+        :meth:`submit`, which waits for room (or raises :class:`StoreClosed`). ``bounded=False``
+        skips the room check (a job run again in place of one that just finished).
+        """
+        if not self._accepting() or (
+            bounded and (self._room_waiters or len(self._queue) >= self._max_queue)
+        ):
+            return False
+        self.start()
+        self._enqueue(_Request(fn, None, done))
+        return True
+
+    def _make_room(self) -> None:
+        """Wake the next caller waiting for room in the queue, if there is room."""
+        waiters = self._room_waiters
+        while waiters and (len(self._queue) < self._max_queue or not self._accepting()):
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                if self._accepting():
+                    return
 
     async def close(self) -> None:
         """Stop accepting jobs, run every job already queued, then stop the task."""
@@ -238,39 +342,38 @@ class Writer:
                 await asyncio.shield(self._task)
             return
         self._closing = True
+        self._make_room()  # callers waiting for room: the store is closed
         if self._task is None:
             return
-        await self._queue.put(None)
+        self._wake_writer()
         await asyncio.shield(self._task)
         await self._release_direct()
-        # Submitters that were blocked on a full queue may have slipped in after the sentinel.
-        while not self._queue.empty():
-            request = self._queue.get_nowait()
-            if request is not None and not request.future.done():
-                request.future.set_exception(StoreClosed("the store closed before this write ran"))
 
     async def _run(self) -> None:
-        stopping = False
-        while not (stopping and self._queue.empty()):
-            first = await self._queue.get()
-            if first is None:
-                stopping = True
-                continue
-            # Let coroutines that are ready to submit do so, then take everything queued.
-            await asyncio.sleep(0)
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    request = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
-                if request is None:
-                    stopping = True
-                else:
-                    batch.append(request)
-            batch = [r for r in batch if not r.future.cancelled()]
-            if batch:
-                await self._execute(batch)
+        loop = asyncio.get_running_loop()
+        queue = self._queue
+        try:
+            while True:
+                if not queue:
+                    if self._closing:
+                        return
+                    self._wake = loop.create_future()
+                    await self._wake
+                    continue
+                # Let coroutines that are ready to submit do so, then take everything queued.
+                await asyncio.sleep(0)
+                batch = [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
+                self._make_room()
+                batch = [r for r in batch if not r.abandoned()]
+                if batch:
+                    await self._execute(batch)
+        finally:
+            # Only if the task dies (cancelled, or a bug): nothing queued may wait forever.
+            while queue:
+                queue.popleft().resolve(
+                    Outcome(False, StoreClosed("the writer stopped before this write ran"))
+                )
+            self._make_room()
 
     async def _execute(self, batch: list[_Request]) -> None:
         self.stats.max_batch = max(self.stats.max_batch, len(batch))
@@ -294,19 +397,13 @@ class Writer:
                     break
         except BaseException:
             for request in batch:
-                if not request.future.done():
-                    request.future.set_exception(StoreClosed("the writer was stopped"))
+                request.resolve(Outcome(False, StoreClosed("the writer was stopped")))
             raise
         self.stats.jobs += len(batch)
         if self._on_commit is not None:
             self._on_commit()
         for request, outcome in zip(batch, outcomes, strict=True):
-            if request.future.done():
-                continue
-            if outcome.ok:
-                request.future.set_result(outcome.value)
-            else:
-                request.future.set_exception(outcome.value)
+            request.resolve(outcome)
 
     async def _attempt(self, batch: list[_Request]) -> list[Outcome]:
         """Run the batch in one transaction; on an unexpected job error, again with savepoints."""

@@ -45,7 +45,7 @@ class RecordingNotifier:
     membership: list[tuple[str, str, bool]] = field(default_factory=list)
     closed: list[tuple[list[str], int, str]] = field(default_factory=list)
 
-    async def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
+    def room_event(self, room_id: str, frame: dict[str, Any]) -> None:
         self.room_events.append((room_id, frame))
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:

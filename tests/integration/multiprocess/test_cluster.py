@@ -320,6 +320,13 @@ async def test_sigterm_drains_1001_and_finishes_in_flight_commits(fresh_cluster:
         page = rest(s[0], alice, "GET", f"/api/rooms/{room}/messages?limit=100").json()
         stored = [m["body"] for day in page["days"] for m in day["messages"]]
         assert sorted(stored) == sorted(ids)  # each exactly once
+        # ... and published before the drained process left: bob, on another process, got each
+        # one live (the resends above publish nothing).
+        live: set[str] = set()
+        while len(live) < len(ids):
+            frame = await b.wait_for(lambda f: f["type"] == "message.created", timeout=10)
+            live.add(frame["message"]["body"])
+        assert live == set(ids)
         async with httpx.AsyncClient() as http:
             assert (await http.get(s[2].url + "/readyz", timeout=5)).status_code == 200
     finally:

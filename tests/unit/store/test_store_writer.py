@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import create_engine
 from chatterbox.store.errors import NotFound, StoreClosed
-from chatterbox.store.writer import Job, Writer, is_transient
+from chatterbox.store.writer import Job, Outcome, Writer, is_transient
 
 meta = MetaData()
 items = Table(
@@ -272,3 +272,131 @@ def test_is_transient() -> None:
     assert is_transient(wrapped)
     assert not is_transient(IntegrityError("x", None, Exception("unique")))
     assert not is_transient(ValueError())
+
+
+# -- submit_nowait and the bounded queue ------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_submit_nowait_calls_back_after_the_commit_in_order(engine: AsyncEngine) -> None:
+    log: list[object] = []
+    event.listen(engine.sync_engine, "commit", lambda conn: log.append("commit"))
+    writer = Writer(engine)
+    outcomes: list[Outcome] = []
+    for i in range(50):
+        assert writer.submit_nowait(put(f"v{i}"), outcomes.append)
+    assert writer.submit_nowait(refuse("x"), outcomes.append)
+    assert not outcomes  # nothing runs before the writer task gets the loop
+    await writer.close()
+    assert [o.value for o in outcomes[:50]] == [f"v{i}" for i in range(50)]
+    assert all(o.ok for o in outcomes[:50])
+    assert not outcomes[50].ok and isinstance(outcomes[50].value, NotFound)
+    assert log[0] == "commit"
+    assert len(await values(engine)) == 50
+
+
+@pytest.mark.anyio
+async def test_a_failing_callback_does_not_stop_the_writer(engine: AsyncEngine) -> None:
+    writer = Writer(engine)
+
+    def boom(outcome: Outcome) -> None:
+        raise RuntimeError("callback bug")
+
+    seen: list[Outcome] = []
+    assert writer.submit_nowait(put("a"), boom)
+    assert writer.submit_nowait(put("b"), seen.append)
+    assert await writer.submit(put("c")) == "c"
+    await writer.close()
+    assert [o.value for o in seen] == ["b"]
+    assert await values(engine) == ["a", "b", "c"]
+
+
+@pytest.mark.anyio
+async def test_full_queue_refuses_nowait_and_makes_submit_wait(engine: AsyncEngine) -> None:
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(conn: AsyncConnection) -> str:
+        started.set()
+        await gate.wait()
+        return "slow"
+
+    writer = Writer(engine, max_queue=3)
+    first = asyncio.create_task(writer.submit(slow))
+    await started.wait()  # the writer holds the first job; the queue is empty
+    order: list[str] = []
+    for v in ("q1", "q2", "q3"):
+        assert writer.submit_nowait(put(v), lambda o: order.append(o.value))
+    assert not writer.submit_nowait(put("refused"), lambda o: order.append("refused"))
+    waiting = [asyncio.create_task(writer.submit(put(f"w{i}"))) for i in range(3)]
+    await asyncio.sleep(0.01)
+    assert not any(t.done() for t in waiting)  # no room: they wait, in order
+    # Callers waiting for room keep their turn against later nowait submissions.
+    gate.set()
+    assert await first == "slow"
+    assert [await t for t in waiting] == ["w0", "w1", "w2"]
+    await writer.close()
+    assert order == ["q1", "q2", "q3"]
+    assert await values(engine) == ["q1", "q2", "q3", "w0", "w1", "w2"]
+
+
+@pytest.mark.anyio
+async def test_close_fails_callers_waiting_for_room(engine: AsyncEngine) -> None:
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(conn: AsyncConnection) -> str:
+        started.set()
+        await gate.wait()
+        return "slow"
+
+    writer = Writer(engine, max_queue=1)
+    first = asyncio.create_task(writer.submit(slow))
+    await started.wait()
+    queued = asyncio.create_task(writer.submit(put("queued")))
+    await asyncio.sleep(0)
+    blocked = asyncio.create_task(writer.submit(put("blocked")))
+    await asyncio.sleep(0.01)
+    closing = asyncio.create_task(writer.close())
+    await asyncio.sleep(0.01)
+    assert not writer.submit_nowait(put("late"), lambda o: None)
+    gate.set()
+    await closing
+    assert await first == "slow" and await queued == "queued"
+    with pytest.raises(StoreClosed):
+        await blocked
+    assert await values(engine) == ["queued"]
+
+
+@pytest.mark.anyio
+async def test_a_dead_writer_fails_what_is_queued(engine: AsyncEngine) -> None:
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(conn: AsyncConnection) -> str:
+        started.set()
+        await gate.wait()
+        return "slow"
+
+    writer = Writer(engine)
+    first = asyncio.create_task(writer.submit(slow))
+    await started.wait()
+    outcomes: list[Outcome] = []
+    assert writer.submit_nowait(put("a"), outcomes.append)
+    task = writer._task
+    assert task is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(StoreClosed):
+        await first
+    assert len(outcomes) == 1 and isinstance(outcomes[0].value, StoreClosed)
+    assert not writer.submit_nowait(put("b"), outcomes.append)  # no writer: use submit
+    with pytest.raises(StoreClosed):
+        await writer.submit(put("c"))
+
+
+def test_max_queue_must_be_positive(tmp_path: Path) -> None:
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path}/q.db")
+    with pytest.raises(ValueError, match="max_queue"):
+        Writer(eng, max_queue=0)
