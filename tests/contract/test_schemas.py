@@ -146,3 +146,23 @@ def test_limits_are_in_the_schema(schemas: SchemaSet) -> None:
     assert validator.is_valid({**send, "body": "\U0001f600" * 4000})  # code points, not bytes
     for blank in ["", " ", "\n\t ", "\u00a0\u2003\u3000", "\ufeff"]:
         assert not validator.is_valid({**send, "body": blank}), json.dumps(blank)
+
+
+def test_optional_properties_without_a_default_admit_null(schemas: SchemaSet) -> None:
+    """datamodel-codegen types an optional property that has no default as ``X | None = None``,
+    so the generated model takes an explicit ``null``: the schema must take it too, or the
+    server's validator and the models disagree on that frame (the property tests' negative
+    frames found ``history.before: null``)."""
+    registry = _registry(schemas)
+    checked = []
+    for rel, doc in schemas.documents.items():
+        for path, node in _walk_objects(doc):
+            required = set(node.get("required", []))
+            for name, sub in node.get("properties", {}).items():
+                if name in required or "default" in sub:
+                    continue
+                pointer = f"{BASE_URI}{rel}#{path}/properties/{name}"
+                validator = jsonschema.Draft7Validator({"$ref": pointer}, registry=registry)
+                assert validator.is_valid(None), f"{rel}{path}/properties/{name} refuses null"
+                checked.append(pointer)
+    assert any(p.endswith("client/history.json#/properties/before") for p in checked), checked

@@ -99,5 +99,20 @@ async def test_history_placeholder_and_limits(ws_server: LiveServer) -> None:
         assert by_id[ids[1234]]["body"] is None and by_id[ids[1234]]["deleted_at"] is not None
         err = await client.command({"type": "history", "room_id": room, "limit": 0})
         assert (err["code"], err["pointer"]) == ("invalid_frame", "/limit")
+        # ``before: null`` is the newest page, as is no ``before`` at all.
+        newest = []
+        for frame in (
+            {"type": "history", "room_id": room, "limit": 5},
+            {"type": "history", "room_id": room, "limit": 5, "before": None},
+        ):
+            cid = await client.send(frame)
+            page = await client.wait_for(
+                lambda f, cid=cid: f["type"] == "history" and f["re"] == cid
+            )
+            await client.answer(cid)
+            newest.append([m["id"] for d in page["days"] for m in d["messages"]])
+        assert newest[0] == newest[1] == ids[-5:]
+        err = await client.command({"type": "history", "room_id": room, "before": ""})
+        assert (err["code"], err["pointer"]) == ("invalid_frame", "/before")
     finally:
         await client.close()

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from ..common import cursor
+
 
 class HistoryCommand(BaseModel):
     model_config = ConfigDict(
@@ -31,12 +33,7 @@ class HistoryCommand(BaseModel):
         ),
     ]
     before: Annotated[
-        StrictStr | None,
-        Field(
-            description='Opaque pagination cursor returned by the server as `next_cursor`; pass it back unchanged as `before`.',
-            examples=['MTA0MQ'],
-            pattern='^[A-Za-z0-9_-]{1,128}$',
-            title='Cursor',
-        ),
+        cursor.Cursor | None,
+        Field(description="A previous page's `next_cursor`; absent or null for the newest page."),
     ] = None
     limit: Annotated[StrictInt, Field(ge=1, le=100)] = 50
