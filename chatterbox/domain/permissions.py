@@ -147,12 +147,19 @@ _MEMBERSHIP_CHANGES: Final = frozenset(
 _MODERATORS: Final[frozenset[Role]] = frozenset({"owner", "admin"})
 
 
+_YES: Final = Decision(True, "ok")
+_NO: dict[Reason, Decision] = {}
+
+
 def _yes() -> Decision:
-    return Decision(True, "ok")
+    return _YES  # decisions are frozen: one instance per outcome serves every caller
 
 
 def _no(reason: Reason) -> Decision:
-    return Decision(False, reason)
+    decision = _NO.get(reason)
+    if decision is None:
+        decision = _NO[reason] = Decision(False, reason)
+    return decision
 
 
 def _need_target(action: Action, target: Target | None) -> Target:

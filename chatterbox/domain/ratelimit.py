@@ -29,6 +29,9 @@ class TakeResult(NamedTuple):
     """When refused, ms until the same request would be allowed; 0 when allowed."""
 
 
+_TAKEN = TakeResult(True, 0)
+
+
 class TokenBucket:
     """One token bucket."""
 
@@ -68,7 +71,7 @@ class TokenBucket:
         # Tolerate float rounding: 0.9999999999 tokens after an exact refill counts as 1.
         if self._tokens + 1e-9 >= cost:
             self._tokens = max(0.0, self._tokens - cost)
-            return TakeResult(True, 0)
+            return _TAKEN
         missing = cost - self._tokens
         return TakeResult(False, max(1, math.ceil(missing * 1000.0 / self.rate_per_second)))
 

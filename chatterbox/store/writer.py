@@ -57,7 +57,7 @@ import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -113,9 +113,9 @@ class WriterStats:
     """SQLite transactions run whole (BEGIN to COMMIT) in one call on the driver's thread."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of one job in a batch: ``value`` is the result (``ok``) or the exception."""
+class Outcome(NamedTuple):
+    """The result of one job in a batch: ``value`` is the result (``ok``) or the exception
+    (a named tuple: one is made per message on the writer thread)."""
 
     ok: bool
     value: Any
