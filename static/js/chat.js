@@ -8,6 +8,7 @@ import { FrameRejected, newClientMsgId } from './protocol/frames.js';
 import { RoomMessages, SEND } from './state/messages.js';
 import { Pacer } from './state/pacer.js';
 import { PresenceBook } from './state/presence.js';
+import { ReceiptSends } from './state/receipt-sends.js';
 import { ReceiptBook, receiptAudience, receiptLabel, receiptStatus } from './state/receipts.js';
 import { RoomList } from './state/rooms.js';
 import { SEQ, SeqTracker } from './state/sequence.js';
@@ -48,8 +49,7 @@ export class Chat {
     this.members = new Map(); // room id → [{user, role, joined_seq}]
     this.joinSeq = new Map(); // room id → Map(user id → seq of their member.joined)
     this.outbox = new Map(); // client_msg_id → {roomId, body, timer}
-    this.inflightSeen = new Map(); // room id → seq
-    this.inflightDelivered = new Map();
+    this.receiptSends = new ReceiptSends(); // our receipts in flight
     this.activeRoomId = (location.hash.match(/^#(r_[0-9a-z]{3,32})$/) || [])[1] || null;
     this.loadingOlder = false;
     this.dirty = new Set();
@@ -218,6 +218,7 @@ export class Chat {
     const { resume, gone } = this.seq.onHello(hello.rooms);
     for (const id of gone) this.dropRoom(id);
     this.presence.reset(hello.presence);
+    this.receiptSends.reset();
     for (const marker of hello.receipts) this.applyMarker(marker);
 
     if (!this.activeRoomId || !this.rooms.has(this.activeRoomId)) this.activeRoomId = hello.active_room_id || (this.rooms.first() || {}).id || null;
@@ -459,7 +460,10 @@ export class Chat {
       this.conn
         .command('resume', chunk)
         .then((result) => {
-          for (const [id, seq] of Object.entries(result.rooms)) this.seq.resumed(id, seq);
+          for (const [id, seq] of Object.entries(result.rooms)) {
+            this.seq.resumed(id, seq);
+            this.deliveredPacer.poke(id); // a receipt lost with the old connection goes out now
+          }
         })
         .catch((err) => {
           for (const id of Object.keys(chunk)) this.seq.resuming.delete(id);
@@ -688,9 +692,7 @@ export class Chat {
     if (!store || !this.me || !this.conn.isOpen) return;
     const target = store.newestByOthers(this.me.id);
     if (!target) return;
-    this.sendReceipt(roomId, target, 'delivered', this.inflightDelivered)?.catch((err) =>
-      this.commandFailed('send a receipt', err),
-    );
+    this.sendReceipt(roomId, target, 'delivered')?.catch((err) => this.receiptFailed(err));
   }
 
   /** Send "seen" for the newest message by others that is on screen, when the page is visible and focused. */
@@ -700,24 +702,34 @@ export class Chat {
     if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
     const target = this.timeline.newestVisible();
     if (!target) return;
-    this.sendReceipt(roomId, target, 'seen', this.inflightSeen)
+    this.sendReceipt(roomId, target, 'seen')
       ?.then(() => this.invalidate('sidebar', 'header'))
-      .catch((err) => {
-        if (this.inflightSeen.get(roomId) === target.seq) this.inflightSeen.delete(roomId);
-        this.commandFailed('send a receipt', err);
-      });
+      .catch((err) => this.receiptFailed(err));
   }
 
   /**
-   * Send a `state` receipt for `target` unless our marker or one in flight (`inflight`: room → seq)
-   * already covers it. The command's promise, resolved once the returned marker is applied; null if
-   * nothing was sent.
+   * Send a `state` receipt for `target` unless our marker or one in flight already covers it. The
+   * command's promise, resolved once the returned marker is applied; null if nothing was sent. Once
+   * answered, refused or lost, the receipt is no longer in flight (so it can go out again).
    */
-  sendReceipt(roomId, target, state, inflight) {
-    const have = Math.max(this.receipts.seqOf(roomId, this.me.id, state), inflight.get(roomId) || 0);
-    if (target.seq <= have) return null;
-    inflight.set(roomId, target.seq);
-    return this.conn.command('receipt', roomId, target.id, state).then((result) => this.applyMarker(result.marker));
+  sendReceipt(roomId, target, state) {
+    if (!this.receiptSends.begin(roomId, state, target.seq, this.receipts.seqOf(roomId, this.me.id, state))) return null;
+    const settled = () => this.receiptSends.settled(roomId, state, target.seq);
+    return this.conn.command('receipt', roomId, target.id, state).then(
+      (result) => {
+        settled();
+        this.applyMarker(result.marker);
+      },
+      (err) => {
+        settled();
+        throw err;
+      },
+    );
+  }
+
+  /** A receipt was refused or lost. Lost with the connection: quietly, it goes out again after the resume. */
+  receiptFailed(err) {
+    if (!(err instanceof ConnectionLost)) this.commandFailed('send a receipt', err);
   }
 
   receiptFor(entry) {

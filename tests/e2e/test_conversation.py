@@ -10,7 +10,9 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
 from playwright.sync_api import expect
 
 from tests.e2e.support import ChatPage, make_room, register, seed_messages
@@ -308,3 +310,47 @@ def test_receipts_delivered_then_seen_only_when_scrolled_into_view(
     assert len(seen) == 1
     # Older own messages are covered by the newer marker: every receipt circle of Alice is filled.
     expect(a.page.locator("#message-log .msg--own .receipt--delivered")).to_have_count(0)
+
+
+def test_a_delivered_receipt_lost_with_the_connection_is_sent_again(
+    chat: Chat, shared_server: LiveServer
+) -> None:
+    """Bob's ``delivered`` receipt and his connection are lost together: once he is back, his
+    client sends it again (it used to stay marked in flight, and Alice's message stayed "Sent")."""
+    alice = register(shared_server, "alice")
+    bob = register(shared_server, "bob")
+    room = make_room(shared_server, alice, bob)
+    lost: list[str] = []
+    receipts: list[dict[str, Any]] = []  # every receipt Bob's page sent, over both connections
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and '"type":"receipt"' in message:
+                receipts.append(orjson.loads(message))
+            if not lost and isinstance(message, str) and '"state":"delivered"' in message:
+                lost.append(message)  # never reaches the server; the connection drops with it
+                ws.close(code=4000, reason="network lost")
+                server.close()
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    a = chat(shared_server, alice, room["id"])
+    b = chat(shared_server, bob, goto=False)
+    b.page.route_web_socket(re.compile(r"/ws"), route)
+    # Bob's window is in the background: his client sends "delivered" but never "seen".
+    b.page.add_init_script("document.hasFocus = () => false;")
+    b.goto(room["id"])
+    assert not b.page.evaluate("document.hasFocus()")
+
+    a.send("did this reach you?")
+    mine = a.message("did this reach you?")
+    expect(b.message("did this reach you?")).to_have_count(1)
+    expect(mine.locator(".receipt")).to_have_class("receipt receipt--delivered", timeout=15_000)
+    assert len(lost) == 1
+    message_id = orjson.loads(lost[0])["message_id"]
+    delivered = [f for f in receipts if f["message_id"] == message_id]
+    assert [f["state"] for f in delivered] == ["delivered", "delivered"]  # lost, then sent again
