@@ -70,6 +70,18 @@ async def values(engine: AsyncEngine) -> list[str]:
         return sorted((await conn.execute(select(items.c.v))).scalars())
 
 
+def held() -> tuple[Job[str], asyncio.Event, asyncio.Event]:
+    """A job that holds the writer until ``gate`` is set (``started``: it is running)."""
+    gate, started = asyncio.Event(), asyncio.Event()
+
+    async def slow(conn: AsyncConnection) -> str:
+        started.set()
+        await gate.wait()
+        return "slow"
+
+    return slow, gate, started
+
+
 @pytest.mark.anyio
 async def test_concurrent_jobs_share_transactions(engine: AsyncEngine) -> None:
     writer = Writer(engine)
@@ -313,13 +325,7 @@ async def test_a_failing_callback_does_not_stop_the_writer(engine: AsyncEngine) 
 
 @pytest.mark.anyio
 async def test_full_queue_refuses_nowait_and_makes_submit_wait(engine: AsyncEngine) -> None:
-    gate = asyncio.Event()
-    started = asyncio.Event()
-
-    async def slow(conn: AsyncConnection) -> str:
-        started.set()
-        await gate.wait()
-        return "slow"
+    slow, gate, started = held()
 
     writer = Writer(engine, max_queue=3)
     first = asyncio.create_task(writer.submit(slow))
@@ -342,13 +348,7 @@ async def test_full_queue_refuses_nowait_and_makes_submit_wait(engine: AsyncEngi
 
 @pytest.mark.anyio
 async def test_close_fails_callers_waiting_for_room(engine: AsyncEngine) -> None:
-    gate = asyncio.Event()
-    started = asyncio.Event()
-
-    async def slow(conn: AsyncConnection) -> str:
-        started.set()
-        await gate.wait()
-        return "slow"
+    slow, gate, started = held()
 
     writer = Writer(engine, max_queue=1)
     first = asyncio.create_task(writer.submit(slow))
@@ -370,13 +370,7 @@ async def test_close_fails_callers_waiting_for_room(engine: AsyncEngine) -> None
 
 @pytest.mark.anyio
 async def test_a_dead_writer_fails_what_is_queued(engine: AsyncEngine) -> None:
-    gate = asyncio.Event()
-    started = asyncio.Event()
-
-    async def slow(conn: AsyncConnection) -> str:
-        started.set()
-        await gate.wait()
-        return "slow"
+    slow, _gate, started = held()
 
     writer = Writer(engine)
     first = asyncio.create_task(writer.submit(slow))
