@@ -152,16 +152,25 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             await handler(conn, frame)
-        except CommandError as exc:
-            self._error(conn, exc.code, exc.message, re=cid, pointer=exc.pointer)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            _log.exception("%s failed on %r", kind, conn)
-            self._error(conn, "internal_error", "Internal error: retry the command", re=cid)
+        except Exception as exc:
+            self._failed(conn, kind, cid, exc)
         finally:
-            conn.inflight.discard(cid)
-            self.hub.metrics.loop.observe_latency(kind, time.perf_counter() - started)
+            self._done(conn, kind, cid, started)
+
+    def _failed(self, conn: Connection, kind: str, cid: str, exc: BaseException) -> None:
+        """Answer a command that raised: its ``CommandError``, or ``internal_error`` (logged)."""
+        if isinstance(exc, CommandError):
+            self._error(conn, exc.code, exc.message, re=cid, pointer=exc.pointer)
+        else:
+            _log.error("%s failed on %r", kind, conn, exc_info=exc)
+            self._error(conn, "internal_error", "Internal error: retry the command", re=cid)
+
+    def _done(self, conn: Connection, kind: str, cid: str, started: float) -> None:
+        """The command is answered: its id is free again; record its latency."""
+        conn.inflight.discard(cid)
+        self.hub.metrics.loop.observe_latency(kind, time.perf_counter() - started)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -183,15 +192,11 @@ class Dispatcher:
 
         def reply(result: tuple[JSON, bool] | BaseException) -> None:
             conn.send_answered()
-            conn.inflight.discard(cid)
-            if isinstance(result, CommandError):
-                self._error(conn, result.code, result.message, re=cid, pointer=result.pointer)
-            elif isinstance(result, BaseException):
-                _log.error("message.send failed on %r", conn, exc_info=result)
-                self._error(conn, "internal_error", "Internal error: retry the command", re=cid)
+            if isinstance(result, BaseException):
+                self._failed(conn, "message.send", cid, result)
             else:
                 self._acked(conn, cid, room_id, *result)
-            self.hub.metrics.loop.observe_latency("message.send", time.perf_counter() - started)
+            self._done(conn, "message.send", cid, started)
 
         conn.send_queued()
         body, key = cmd.body, str(cmd.client_msg_id)
