@@ -7,13 +7,15 @@ multi-row insert into ``messages``. A new message has no ``room_events`` row: it
 (:meth:`.MessagesMixin.events_since` merges the two), which saves a table and an index write per
 message (``docs/benchmarks.md``). On SQLite the whole group runs as one
 plain ``sqlite3`` function on the connection's worker thread (:mod:`.sqlite_direct`: one thread
-round trip instead of three or four per statement), with one indexed lookup per key, one
-``SELECT`` per room and one ``executemany`` of plain ``UPDATE`` statements: the writer's ``BEGIN
-IMMEDIATE`` already excludes every other writer, so reading ``last_seq`` and then writing it is
-as safe as ``UPDATE … RETURNING``, which SQLite 3.40 runs through an ephemeral table at ~10 µs
-per statement, half of the group's whole cost per message (``bench/NOTES.md``, session 6). The
-idempotency lookup must probe ``UNIQUE (author_id, client_msg_id)``: SQLite runs a row-value
-``IN`` as a full scan of ``messages`` (see :func:`.sql_base.keys_in`).
+round trip instead of three or four per statement), with one ``SELECT`` per room and one
+``executemany`` of plain ``UPDATE`` statements: the writer's ``BEGIN IMMEDIATE`` already excludes
+every other writer, so reading ``last_seq`` and then writing it is as safe as ``UPDATE …
+RETURNING``, which SQLite 3.40 runs through an ephemeral table at ~10 µs per statement, half of the
+group's whole cost per message (``bench/NOTES.md``, session 6). There the idempotency check is
+optimistic: the unique index finds a resend at insert time, and only then is the group undone and
+run again after one indexed lookup per key (see :func:`_run_batch_sqlite`). Lookups must probe
+``UNIQUE (author_id, client_msg_id)``: SQLite runs a row-value ``IN`` as a full scan of
+``messages`` (see :func:`.sql_base.keys_in`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatterbox.store import tables as t
 from chatterbox.store.errors import RoomNotFound
-from chatterbox.store.ids import new_message_id
+from chatterbox.store.ids import new_message_id, new_message_ids
 from chatterbox.store.records import MessageRecord
 from chatterbox.store.sql_base import KEYS_PER_STATEMENT, keys_in, next_seq, row_to_message
 from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite
@@ -68,9 +70,9 @@ class AppendJob(BatchJob[AppendResult]):
         """The room whose seq this job takes (locked first on PostgreSQL: :mod:`.sql_locks`)."""
         return (self.room_id,)
 
-    def _new(self, seq: int, at: int) -> MessageRecord:
+    def _new(self, seq: int, at: int, message_id: str | None = None) -> MessageRecord:
         return MessageRecord(
-            id=new_message_id(at),
+            id=message_id or new_message_id(at),
             room_id=self.room_id,
             seq=seq,
             author_id=self.author_id,
@@ -150,11 +152,12 @@ class _Plan:
     def create(self, last: dict[str, int], at: int) -> list[MessageRecord]:
         """The new messages, numbered from each room's reserved block (``last``: new ``last_seq``)."""
         next_seq_of = {room: last[room] - n for room, n in self.counts.items() if room in last}
+        ids = iter(new_message_ids(at, len(self.creators)))
         for i in self.creators:
             room = self.appends[i].room_id
             if room in next_seq_of:
                 next_seq_of[room] += 1
-                self.created[i] = self.appends[i]._new(next_seq_of[room], at)
+                self.created[i] = self.appends[i]._new(next_seq_of[room], at, next(ids))
         return list(self.created.values())
 
     def outcomes(self) -> list[Outcome]:
@@ -185,6 +188,7 @@ _MESSAGES_SQL = (
     "INSERT INTO messages (id, room_id, seq, author_id, body, client_msg_id, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_UNDO_MESSAGES_SQL = "DELETE FROM messages WHERE room_id = ? AND seq > ?"
 
 
 def _run_batch_sqlite(
@@ -192,24 +196,50 @@ def _run_batch_sqlite(
 ) -> list[Outcome]:
     """:meth:`AppendJob.run_batch` as plain ``sqlite3`` calls: the same statements, no thread hops.
 
-    Lookups are one indexed statement per key and per room (microseconds each in SQLite's C
-    code, from its prepared-statement cache); the seq reservations and the insert are one
-    ``executemany`` each. Must run inside the writer's ``BEGIN IMMEDIATE`` (module docstring).
+    Keyed jobs are first taken to be new: ``UNIQUE (author_id, client_msg_id)`` finds a stored
+    original at insert time, without a lookup per key. If the insert hits it (a resend of a stored
+    message, rare), what the group wrote is undone — its rows are exactly those above each room's
+    previous ``last_seq``, since nothing else writes inside the writer's ``BEGIN IMMEDIATE`` — and
+    the group runs again after one indexed lookup per key. (A savepoint would undo it for us, but
+    costs SQLite a sub-journal copy of every page the group touches: +10 µs per message.)
     """
+    if any(j.client_msg_id is not None for j in appends):
+        plan = _Plan(appends, {})
+        previous = _reserve_seqs_sqlite(plan, db)
+        try:
+            return _insert_sqlite(plan, previous, at, db)
+        except sqlite3.IntegrityError:
+            db.executemany(_UNDO_MESSAGES_SQL, list(previous.items()))
+            db.executemany(_SET_LAST_SEQ_SQL, [(seq, room) for room, seq in previous.items()])
     originals: dict[tuple[str, str], MessageRecord] = {}
     for key in {(j.author_id, j.client_msg_id) for j in appends if j.client_msg_id is not None}:
         row = db.execute(_FIND_SQL, key).fetchone()
         if row is not None:
             originals[key] = MessageRecord(*row)
     plan = _Plan(appends, originals)
-    last: dict[str, int] = {}
+    return _insert_sqlite(plan, _reserve_seqs_sqlite(plan, db), at, db)
+
+
+def _reserve_seqs_sqlite(plan: _Plan, db: sqlite3.Connection) -> dict[str, int]:
+    """Advance each room's ``last_seq`` by its count; returns the previous values (rooms that
+    exist). One ``SELECT`` per room and one ``executemany`` of plain ``UPDATE`` statements."""
+    previous: dict[str, int] = {}
     for room in sorted(plan.counts):
         found = db.execute(_LAST_SEQ_SQL, (room,)).fetchone()
         if found is not None:
-            last[room] = int(found[0]) + plan.counts[room]
-    if last:
-        db.executemany(_SET_LAST_SEQ_SQL, [(seq, room) for room, seq in last.items()])
-    rows = plan.create(last, at)
+            previous[room] = int(found[0])
+    if previous:
+        db.executemany(
+            _SET_LAST_SEQ_SQL, [(seq + plan.counts[room], room) for room, seq in previous.items()]
+        )
+    return previous
+
+
+def _insert_sqlite(
+    plan: _Plan, previous: dict[str, int], at: int, db: sqlite3.Connection
+) -> list[Outcome]:
+    """Insert the plan's new messages, numbered after ``previous``; every job's outcome."""
+    rows = plan.create({room: seq + plan.counts[room] for room, seq in previous.items()}, at)
     if rows:
         db.executemany(
             _MESSAGES_SQL,

@@ -297,6 +297,49 @@ async def test_grouped_appends_handle_resends_duplicates_and_bad_rooms(
     assert [e.message for e in events[2:]] == created
 
 
+async def test_sqlite_groups_of_new_keys_skip_the_lookups_and_resends_still_find_theirs(
+    store: SqlStore, sqlite_room: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct path inserts keyed messages optimistically (``ON CONFLICT DO NOTHING`` in a
+    savepoint): no per-key lookup for new keys; a group holding a resend is rolled back to the
+    savepoint and run again with lookups, without burning seqs or writing a row twice."""
+    alice, room = sqlite_room
+    lookups: list[str] = []
+    run = sql_append._run_batch_sqlite
+
+    def traced(appends: Any, at: int, db: sqlite3.Connection) -> Any:
+        db.set_trace_callback(lambda sql: lookups.append(sql) if "client_msg_id =" in sql else None)
+        try:
+            return run(appends, at, db)
+        finally:
+            db.set_trace_callback(None)
+
+    monkeypatch.setattr(sql_append, "_run_batch_sqlite", traced)
+    first = await asyncio.gather(
+        *(store.append_message(room, alice, f"m{i}", f"key-{i}") for i in range(6))
+    )
+    assert all(created for _, created in first) and lookups == []
+    assert [m.seq for m, _ in first] == list(range(2, 8))
+    assert len({m.id for m, _ in first}) == 6
+
+    again = await asyncio.gather(
+        store.append_message(room, alice, "m-new", "key-new"),
+        store.append_message(room, alice, "m2", "key-2"),  # a resend of a stored message
+        store.append_message(room, alice, "m-newer", "key-newer"),
+    )
+    assert len(lookups) == 3  # the checked run: one lookup per key
+    (new, c1), (resend, c2), (newer, c3) = again
+    assert (c1, c2, c3) == (True, False, True)
+    assert resend == first[2][0]
+    assert (new.seq, newer.seq) == (8, 9)  # the optimistic run's reservations were rolled back
+    events = await store.events_since(room, 0)
+    assert [e.seq for e in events] == list(range(1, 10))
+    page, _ = await store.history_page(room, None, 100)
+    assert sorted(m.body for m in page if m.body and m.body.startswith("m")) == sorted(
+        [f"m{i}" for i in range(6)] + ["m-new", "m-newer"]
+    )
+
+
 async def test_concurrent_mixed_writes_keep_seq_contiguous(
     store: SqlStore, make_users: MakeUsers
 ) -> None:

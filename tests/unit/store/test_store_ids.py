@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from chatterbox.store.ids import new_message_id
+from chatterbox.store.ids import new_message_id, new_message_ids
 
 _PATTERN = re.compile(r"m_[0-9a-z]{20}")  # schema/common/message_id.json allows 6-32 characters
 
@@ -35,3 +35,13 @@ def test_the_random_part_uses_every_character() -> None:
     assert set(chars) == set("0123456789abcdefghijklmnopqrstuvwxyz")
     # no character much over its share (4 of them come up 8 times in 256, the others 7)
     assert max(chars.count(c) for c in set(chars)) < 2 * len(chars) / 36
+
+
+def test_a_groups_ids_share_the_format_and_time_and_differ() -> None:
+    at = 1_764_000_000_000
+    ids = new_message_ids(at, 5_000)
+    assert len(ids) == len(set(ids)) == 5_000
+    assert all(_PATTERN.fullmatch(i) and i[:11] == new_message_id(at)[:11] for i in ids)
+    assert new_message_ids(at, 0) == []
+    chars = "".join(i[11:] for i in ids)
+    assert set(chars) == set("0123456789abcdefghijklmnopqrstuvwxyz")
