@@ -48,22 +48,19 @@ def user_view(user: UserRecord) -> JSON:
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
 
 
-def _ts(ms: int | None) -> str | None:
-    return None if ms is None else format_ms(ms)
-
-
 def message_view(message: MessageRecord, author: UserRecord) -> JSON:
     """``Message``: a deleted message keeps its place with ``body`` null."""
+    edited_at, deleted_at = message.edited_at, message.deleted_at  # one view per message sent
     return {
         "id": message.id,
         "room_id": message.room_id,
         "seq": message.seq,
         "author": user_view(author),
-        "body": None if message.deleted_at is not None else message.body,
+        "body": None if deleted_at is not None else message.body,
         "client_msg_id": message.client_msg_id,
         "created_at": format_ms(message.created_at),
-        "edited_at": _ts(message.edited_at),
-        "deleted_at": _ts(message.deleted_at),
+        "edited_at": None if edited_at is None else format_ms(edited_at),
+        "deleted_at": None if deleted_at is None else format_ms(deleted_at),
     }
 
 

@@ -7,7 +7,7 @@ since the Unix epoch; render them with :func:`chatterbox.domain.clock.format_ms`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "EventKind",
@@ -147,9 +147,13 @@ class MemberRecord:
     user: UserRecord
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
-    """A message (``schema/common/message.json`` with ``author_id`` instead of ``author``)."""
+class MessageRecord(NamedTuple):
+    """A message (``schema/common/message.json`` with ``author_id`` instead of ``author``).
+
+    A named tuple rather than a frozen dataclass like the other records: one is built per message
+    stored and per message read, and a frozen dataclass's ``__init__`` (a guarded ``__setattr__``
+    per field) costs ~1.6 µs against ~0.2 µs here. Change fields with ``_replace``.
+    """
 
     id: str
     room_id: str

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any, cast
 
@@ -144,7 +143,7 @@ class MessagesMixin(SqlBase):
                 message_id=message_id,
                 user_id=message.author_id,
             )
-            return replace(message, body=new_body, edited_at=when), seq
+            return message._replace(body=new_body, edited_at=when), seq
 
         return await self._write(job, messages=(message_id,))
 
@@ -178,7 +177,7 @@ class MessagesMixin(SqlBase):
                 message_id=message_id,
                 user_id=message.author_id if by is None else by,
             )
-            return replace(message, body=None, deleted_at=when), seq
+            return message._replace(body=None, deleted_at=when), seq
 
         return await self._write(job, messages=(message_id,))
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,7 +33,7 @@ __all__ = ["MESSAGE_COLUMNS", "direct_sqlite", "read_transaction"]
 
 T = TypeVar("T")
 
-MESSAGE_COLUMNS = ", ".join(f.name for f in fields(MessageRecord))
+MESSAGE_COLUMNS = ", ".join(MessageRecord._fields)
 """The ``messages`` columns in :class:`MessageRecord`'s field order: ``MessageRecord(*row)``."""
 
 

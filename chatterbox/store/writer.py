@@ -131,10 +131,6 @@ class _Request:
     future: asyncio.Future[Any] | None
     done: Done | None = None
 
-    def abandoned(self) -> bool:
-        """An awaiting caller that was cancelled (its job is skipped if it has not run)."""
-        return self.future is not None and self.future.done()
-
     def resolve(self, outcome: Outcome) -> None:
         future = self.future
         if future is None:
@@ -321,7 +317,8 @@ class Writer:
             bounded and (self._room_waiters or len(self._queue) >= self._max_queue)
         ):
             return False
-        self.start()
+        if self._task is None:
+            self.start()
         self._enqueue(_Request(fn, None, done))
         return True
 
@@ -364,7 +361,8 @@ class Writer:
                 await asyncio.sleep(0)
                 batch = [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
                 self._make_room()
-                batch = [r for r in batch if not r.abandoned()]
+                # Skip the jobs of awaiting callers that were cancelled (their future is done).
+                batch = [r for r in batch if r.future is None or not r.future.done()]
                 if batch:
                     await self._execute(batch)
         finally:
@@ -430,13 +428,13 @@ class Writer:
         run = await self._direct_runner()
         if run is None:
             return None
-        groups: list[tuple[type[BatchJob[Any]], list[Any]]] = []
+        groups: list[tuple[Any, list[Any]]] = []  # (a BatchJob subclass, its jobs)
         for request in batch:
-            kind = type(cast(BatchJob[Any], request.fn))
-            if groups and groups[-1][0] is kind:
-                groups[-1][1].append(request.fn)
+            fn = request.fn
+            if groups and groups[-1][0] is type(fn):
+                groups[-1][1].append(fn)
             else:
-                groups.append((kind, [request.fn]))
+                groups.append((type(fn), [fn]))
 
         def transaction(db: sqlite3.Connection) -> list[Outcome]:
             db.execute("BEGIN IMMEDIATE")
