@@ -40,7 +40,7 @@ def _time_part(at_ms: int) -> str:
 
 def new_message_id(at_ms: int) -> str:
     """``m_`` + the time ``at_ms`` (9 base36 characters) + 11 random base36 characters."""
-    return "m_" + _time_part(at_ms) + os.urandom(_RANDOM_CHARS).translate(_BYTE_TO_CHAR).decode()
+    return new_message_ids(at_ms, 1)[0]
 
 
 def new_message_ids(at_ms: int, n: int) -> list[str]:

@@ -70,9 +70,9 @@ class AppendJob(BatchJob[AppendResult]):
         """The room whose seq this job takes (locked first on PostgreSQL: :mod:`.sql_locks`)."""
         return (self.room_id,)
 
-    def _new(self, seq: int, at: int, message_id: str | None = None) -> MessageRecord:
+    def _new(self, seq: int, at: int, message_id: str) -> MessageRecord:
         return MessageRecord(
-            id=message_id or new_message_id(at),
+            id=message_id,
             room_id=self.room_id,
             seq=seq,
             author_id=self.author_id,
@@ -89,7 +89,8 @@ class AppendJob(BatchJob[AppendResult]):
             found = await _originals(conn, [(self.author_id, self.client_msg_id)])
             if found:
                 return next(iter(found.values())), False
-        message = self._new(await next_seq(conn, self.room_id), self.clock())
+        at = self.clock()
+        message = self._new(await next_seq(conn, self.room_id), at, new_message_id(at))
         await conn.execute(insert(t.messages).values(_message_row(message)))
         return message, True
 
@@ -113,7 +114,7 @@ class AppendJob(BatchJob[AppendResult]):
         originals = await _originals(conn, sorted(keys)) if keys else {}
         plan = _Plan(appends, originals)
         last = await _reserve_seqs(conn, plan.counts) if plan.counts else {}
-        rows = plan.create(last, at)
+        rows = plan.create({room: seq - plan.counts[room] for room, seq in last.items()}, at)
         if rows:
             await conn.execute(insert(t.messages), [_message_row(m) for m in rows])
         return plan.outcomes()
@@ -149,9 +150,10 @@ class _Plan:
         """Messages to create per room (the seqs to reserve)."""
         self.created: dict[int, MessageRecord] = {}
 
-    def create(self, last: dict[str, int], at: int) -> list[MessageRecord]:
-        """The new messages, numbered from each room's reserved block (``last``: new ``last_seq``)."""
-        next_seq_of = {room: last[room] - n for room, n in self.counts.items() if room in last}
+    def create(self, previous: dict[str, int], at: int) -> list[MessageRecord]:
+        """The new messages, numbered from each room's reserved block (``previous``: each room's
+        ``last_seq`` before it; a room missing there does not exist, and gets none)."""
+        next_seq_of = dict(previous)
         ids = iter(new_message_ids(at, len(self.creators)))
         for i in self.creators:
             room = self.appends[i].room_id
@@ -239,7 +241,7 @@ def _insert_sqlite(
     plan: _Plan, previous: dict[str, int], at: int, db: sqlite3.Connection
 ) -> list[Outcome]:
     """Insert the plan's new messages, numbered after ``previous``; every job's outcome."""
-    rows = plan.create({room: seq + plan.counts[room] for room, seq in previous.items()}, at)
+    rows = plan.create(previous, at)
     if rows:
         db.executemany(
             _MESSAGES_SQL,
