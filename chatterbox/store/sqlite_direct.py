@@ -19,9 +19,10 @@ taken with the pinned driver.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,9 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chatterbox.store.records import MessageRecord
 from chatterbox.store.sqlite_reads import ReadConnection
 
-__all__ = ["MESSAGE_COLUMNS", "direct_sqlite", "read_transaction"]
+__all__ = ["MESSAGE_COLUMNS", "Post", "direct_post", "direct_sqlite", "read_transaction"]
 
 T = TypeVar("T")
+
+Post = Callable[
+    [Callable[[sqlite3.Connection], Any], Callable[[Any], None]],
+    bool,
+]
+"""``post(fn, complete)``: run ``fn(sqlite3_connection)`` on the worker thread, then
+``complete(result or exception)`` on the event loop; False (nothing posted) if the worker is gone."""
 
 MESSAGE_COLUMNS = ", ".join(MessageRecord._fields)
 """The ``messages`` columns in :class:`MessageRecord`'s field order: ``MessageRecord(*row)``."""
@@ -60,11 +68,11 @@ async def direct_sqlite(
             return fn(db)
 
         return here
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    execute = getattr(driver, "_execute", None)
-    if execute is None or not isinstance(getattr(driver, "_connection", None), sqlite3.Connection):
+    found = await _aiosqlite_driver(conn)
+    execute = None if found is None else getattr(found, "_execute", None)
+    if execute is None:
         return None
+    driver: Any = found
 
     async def run(fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
@@ -74,3 +82,50 @@ async def direct_sqlite(
         return result
 
     return run
+
+
+async def direct_post(conn: AsyncConnection) -> Post | None:
+    """A :data:`Post` on ``conn``'s aiosqlite worker thread, or None if unavailable.
+
+    :func:`direct_sqlite`'s runner resolves an asyncio future from the thread, and the task
+    awaiting it resumes one loop iteration after that: two iterations between the commit and the
+    code that acts on it. A post's ``complete`` is itself the callback the thread schedules
+    (``call_soon_threadsafe``), so it runs in the first iteration after the commit. The item
+    goes on aiosqlite's own queue (``Connection._tx``) with no future, which its worker runs and
+    otherwise ignores; ``fn``'s exceptions are caught here and handed to ``complete``.
+    """
+    if conn.dialect.name != "sqlite" or isinstance(conn, ReadConnection):
+        return None
+    found = await _aiosqlite_driver(conn)
+    queue = None if found is None else getattr(found, "_tx", None)
+    if queue is None or not callable(getattr(queue, "put_nowait", None)):
+        return None
+    driver: Any = found
+    loop = asyncio.get_running_loop()
+
+    def post(fn: Callable[[sqlite3.Connection], Any], complete: Callable[[Any], None]) -> bool:
+        if not getattr(driver, "_running", False) or driver._connection is None:
+            return False
+
+        def call() -> None:
+            result: Any
+            try:
+                result = fn(driver._conn)
+            except BaseException as exc:  # handed to the loop, like the result
+                result = exc
+            with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(complete, result)
+
+        queue.put_nowait((None, call))
+        return True
+
+    return post
+
+
+async def _aiosqlite_driver(conn: AsyncConnection) -> Any | None:
+    """``conn``'s aiosqlite connection, if it has the worker internals used here."""
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not isinstance(getattr(driver, "_connection", None), sqlite3.Connection):
+        return None
+    return driver

@@ -26,7 +26,8 @@ receipts) run through its ``run_batch`` classmethod, a few multi-row statements 
 instead of several statements per job. That, not the shared commit alone, is what makes thousands of
 appends per second possible over aiosqlite, where each statement costs thread round trips; on SQLite the
 append and receipt groups go further and run as one plain ``sqlite3`` call on the connection's worker
-thread (:mod:`chatterbox.store.sqlite_direct`).
+thread (:mod:`chatterbox.store.sqlite_direct`), posted with a completion callback that answers the
+batch's callers in the loop iteration right after the commit (:meth:`Writer._posted_transaction`).
 
 Several writers on one database (PostgreSQL with several server processes, or several stores on one SQLite
 file): each transaction may first run the store's ``prepare`` hook, which on PostgreSQL locks the rows of
@@ -63,7 +64,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
-from chatterbox.store.sqlite_direct import direct_sqlite
+from chatterbox.store.sqlite_direct import Post, direct_post, direct_sqlite
 
 __all__ = [
     "TRANSIENT_SQLSTATES",
@@ -132,11 +133,14 @@ class _Request:
     done: Done | None = None
 
     def resolve(self, outcome: Outcome) -> None:
+        """Deliver ``outcome``; a request already resolved ignores later outcomes."""
         future = self.future
         if future is None:
-            assert self.done is not None
+            done, self.done = self.done, None
+            if done is None:
+                return
             try:
-                self.done(outcome)
+                done(outcome)
             except Exception:
                 _log.exception("write callback failed")
         elif not future.done():
@@ -235,6 +239,7 @@ class Writer:
         self._direct_conn: AsyncConnection | None = None
         self._direct_run: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]] | None
         self._direct_run = None
+        self._direct_post: Post | None = None
         self._closing = False
         self.stats = WriterStats()
         """Counters since creation."""
@@ -376,10 +381,19 @@ class Writer:
     async def _execute(self, batch: list[_Request]) -> None:
         self.stats.max_batch = max(self.stats.max_batch, len(batch))
         attempt = 0
+        direct = self._direct and all(
+            isinstance(r.fn, BatchJob) and type(r.fn).sqlite_direct for r in batch
+        )
         try:
+            if direct:
+                posted = await self._posted_transaction(batch)
+                if posted is not None:
+                    if posted:
+                        return  # delivered by the completion callback
+                    direct = False  # failed and rolled back: the portable way isolates the culprit
             while True:
                 try:
-                    outcomes = await self._attempt(batch)
+                    outcomes = await self._attempt(batch, direct=direct)
                     break
                 except Exception as exc:
                     if attempt < self._max_retries and is_transient(exc):
@@ -397,17 +411,21 @@ class Writer:
             for request in batch:
                 request.resolve(Outcome(False, StoreClosed("the writer was stopped")))
             raise
+        self._deliver(batch, outcomes)
+
+    def _deliver(self, batch: list[_Request], outcomes: list[Outcome]) -> None:
+        """The batch committed (or failed as a whole): hand each caller its outcome."""
         self.stats.jobs += len(batch)
         if self._on_commit is not None:
             self._on_commit()
         for request, outcome in zip(batch, outcomes, strict=True):
             request.resolve(outcome)
 
-    async def _attempt(self, batch: list[_Request]) -> list[Outcome]:
-        """Run the batch in one transaction; on an unexpected job error, again with savepoints."""
-        if self._direct and all(
-            isinstance(r.fn, BatchJob) and type(r.fn).sqlite_direct for r in batch
-        ):
+    async def _attempt(self, batch: list[_Request], *, direct: bool) -> list[Outcome]:
+        """Run the batch in one transaction; on an unexpected job error, again with savepoints.
+
+        ``direct``: every job has a ``run_batch_sqlite`` (SQLite): try one call on the thread."""
+        if direct:
             outcomes = await self._direct_transaction(batch)
             if outcomes is not None:
                 return outcomes
@@ -428,40 +446,52 @@ class Writer:
         run = await self._direct_runner()
         if run is None:
             return None
-        groups: list[tuple[Any, list[Any]]] = []  # (a BatchJob subclass, its jobs)
-        for request in batch:
-            fn = request.fn
-            if groups and groups[-1][0] is type(fn):
-                groups[-1][1].append(fn)
-            else:
-                groups.append((type(fn), [fn]))
-
-        def transaction(db: sqlite3.Connection) -> list[Outcome]:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                outcomes: list[Outcome] = []
-                for kind, jobs in groups:
-                    group = kind.run_batch_sqlite(db, jobs)
-                    if len(group) != len(jobs):
-                        raise RuntimeError(f"{kind.__name__}.run_batch_sqlite lost outcomes")
-                    outcomes.extend(group)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            return outcomes
-
         try:
-            outcomes: list[Outcome] = await run(transaction)
+            outcomes: list[Outcome] = await run(_sqlite_transaction(batch))
         except Exception as exc:
             _log.info("direct SQLite batch of %d failed (%r): running it again", len(batch), exc)
             await self._release_direct()
             return None
+        self._count_direct(len(batch))
+        return outcomes
+
+    async def _posted_transaction(self, batch: list[_Request]) -> bool | None:
+        """:meth:`_direct_transaction` handed to the SQLite thread with a completion callback
+        (:func:`~.sqlite_direct.direct_post`): the callers get their outcomes in the first loop
+        iteration after the commit, not after the writer task's wake-up; the task resumes after
+        that, only to take the next batch.
+
+        True: committed and delivered. False: failed and rolled back (the caller runs the batch
+        the portable way). None: not posted (no direct connection, or no posting on this driver).
+        """
+        if await self._direct_runner() is None or self._direct_post is None:
+            return None
+        finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def complete(result: list[Outcome] | BaseException) -> None:
+            if isinstance(result, BaseException):
+                _log.info(
+                    "direct SQLite batch of %d failed (%r): running it again", len(batch), result
+                )
+                ok = False
+            else:
+                self._count_direct(len(batch))
+                self._deliver(batch, result)
+                ok = True
+            if not finished.done():
+                finished.set_result(ok)
+
+        if not self._direct_post(_sqlite_transaction(batch), complete):
+            return None
+        if await finished:
+            return True
+        await self._release_direct()
+        return False
+
+    def _count_direct(self, jobs: int) -> None:
         self.stats.transactions += 1
         self.stats.direct_transactions += 1
-        self.stats.grouped_jobs += len(batch)
-        return outcomes
+        self.stats.grouped_jobs += jobs
 
     async def _direct_runner(
         self,
@@ -475,10 +505,12 @@ class Writer:
                 await conn.close()
                 return None
             self._direct_conn, self._direct_run = conn, run
+            self._direct_post = await direct_post(conn)
         return self._direct_run
 
     async def _release_direct(self) -> None:
         conn, self._direct_conn, self._direct_run = self._direct_conn, None, None
+        self._direct_post = None
         if conn is not None:
             try:
                 await conn.close()
@@ -527,6 +559,37 @@ class Writer:
                 raise _NeedsIsolation from exc
             i = end
         return outcomes
+
+
+def _sqlite_transaction(batch: list[_Request]) -> Callable[[sqlite3.Connection], list[Outcome]]:
+    """The batch as one function of the writer's ``sqlite3`` connection: ``BEGIN IMMEDIATE``,
+    each run of adjacent jobs of one :class:`BatchJob` class as its ``run_batch_sqlite`` group,
+    ``COMMIT`` (``ROLLBACK`` on any error, which propagates)."""
+    groups: list[tuple[Any, list[Any]]] = []  # (a BatchJob subclass, its jobs)
+    for request in batch:
+        fn = request.fn
+        if groups and groups[-1][0] is type(fn):
+            groups[-1][1].append(fn)
+        else:
+            groups.append((type(fn), [fn]))
+
+    def transaction(db: sqlite3.Connection) -> list[Outcome]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes: list[Outcome] = []
+            for kind, jobs in groups:
+                group = kind.run_batch_sqlite(db, jobs)
+                if len(group) != len(jobs):
+                    raise RuntimeError(f"{kind.__name__}.run_batch_sqlite lost outcomes")
+                outcomes.extend(group)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    return transaction
 
 
 async def _run_isolated(

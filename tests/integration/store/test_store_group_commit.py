@@ -206,6 +206,32 @@ async def test_the_writers_connection_keeps_a_full_page_cache(
         assert reader.exec_driver_sql("PRAGMA cache_size").scalar_one() == -256
 
 
+async def test_a_direct_batch_is_answered_by_the_commits_own_loop_callback(
+    store: SqlStore, sqlite_room: tuple[str, str]
+) -> None:
+    """On SQLite a batch is posted to the driver's thread with a completion callback: a
+    ``append_message_nowait`` caller is answered in the loop callback that receives the commit,
+    outside the writer task (which would add loop iterations before every answer)."""
+    alice, room = sqlite_room
+    await store.append_message(room, alice, "first", "k-first")  # the writer's connection is open
+    before = store.writer_stats.direct_transactions
+    answered: asyncio.Future[tuple[Any, asyncio.Task[Any] | None]] = (
+        asyncio.get_running_loop().create_future()
+    )
+    assert store.append_message_nowait(
+        room,
+        alice,
+        "posted",
+        "k-posted",
+        lambda v: answered.set_result((v, asyncio.current_task())),
+    )
+    value, task = await answered
+    message, created = value
+    assert created and message.body == "posted" and message.seq == 3
+    assert task is None  # a plain loop callback, not the writer task
+    assert store.writer_stats.direct_transactions == before + 1
+
+
 async def test_a_failed_direct_transaction_is_rolled_back_and_run_the_portable_way(
     store: SqlStore, sqlite_room: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

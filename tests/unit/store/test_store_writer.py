@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import create_engine
 from chatterbox.store.errors import NotFound, StoreClosed
-from chatterbox.store.writer import Job, Outcome, Writer, is_transient
+from chatterbox.store.writer import Job, Outcome, Writer, _Request, is_transient
 
 meta = MetaData()
 items = Table(
@@ -287,6 +287,16 @@ def test_is_transient() -> None:
 
 
 # -- submit_nowait and the bounded queue ------------------------------------------------------------
+
+
+def test_a_callback_request_is_resolved_once() -> None:
+    """A writer task stopped while its batch is on the SQLite thread answers the batch's callers
+    with StoreClosed; the commit's completion arriving afterwards must not call them again."""
+    calls: list[Outcome] = []
+    request = _Request(put("x"), None, calls.append)
+    request.resolve(Outcome(False, StoreClosed("stopped")))
+    request.resolve(Outcome(True, "late"))
+    assert calls == [Outcome(False, calls[0].value)] and isinstance(calls[0].value, StoreClosed)
 
 
 @pytest.mark.anyio
