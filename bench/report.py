@@ -206,12 +206,24 @@ def _minimal_lines(value: dict[str, float], base: str, then: str) -> list[str]:
 
 
 def latency_ratio_lines(res: Results, target: int = 10000) -> list[str]:
-    """The p99 ratios at the target rate: Chatterbox and the minimal durable chat against raw."""
-    p99 = {s: res.med("latency", s, target, "lat_p99_us") for s in ("raw", "chatterbox", "minimal")}
+    """The p99 ratios at the target rate: Chatterbox and the minimal durable chat against raw,
+    and each repetition's p99."""
+    servers = ("raw", "chatterbox", "minimal")
+    p99 = {s: res.med("latency", s, target, "lat_p99_us") for s in servers}
+    reps = [
+        f"{LABELS[s]} "
+        + " / ".join(
+            _fmt(r["lat_p99_us"] / 1000, 2)
+            for r in sorted(res.groups.get(("latency", s, str(target)), []), key=lambda r: r["rep"])
+        )
+        for s in servers
+        if res.n("latency", s, target)
+    ]
     return [
         f"\np99 at {target:,} deliveries/s: Chatterbox/raw = "
         f"**{_fmt(_ratio(p99['chatterbox'], p99['raw']), 2)}** (target ≤ 1.2).",
         *_minimal_lines(p99, "raw", "delivering it"),
+        f"Each repetition's p99 (ms, in run order): {'; '.join(reps)}.",
         "",
     ]
 
@@ -310,7 +322,13 @@ def write_report(
     w(f"- Versions: {_versions()}; commit `{commit or _commit()}`")
     w(
         f"- Run: {profile.reps} repetitions, {profile.warmup:g} s warm-up + {profile.duration:g} s measured per point "
-        f"(open-loop latency: {profile.latency_duration:g} s, for enough messages behind each p99); "
+        f"(open-loop latency: {profile.latency_duration:g} s, for enough messages behind each p99"
+        + (
+            f", and {profile.latency_target_reps} repetitions at {profile.latency_target:,} deliveries/s"
+            if getattr(profile, "latency_target_reps", 0) > profile.reps
+            else ""
+        )
+        + "); "
         f"{elapsed / 60:.1f} min in all; {len(records)} runs, {len(res.discarded)} discarded"
     )
     if pending:
@@ -421,7 +439,7 @@ def write_report(
                 f"{_fmt(res.med('latency', s, x, 'lat_max_us') / 1000, 2)} | "
                 f"{_fmt(100 * res.med('latency', s, x, 'server_util'), 0)}% |"
             )
-    L.extend(latency_ratio_lines(res))
+    L.extend(latency_ratio_lines(res, getattr(profile, "latency_target", 10000)))
 
     # rooms
     nr, per = profile.rooms
