@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -36,7 +37,7 @@ from chatterbox.realtime.dispatch import Dispatcher
 from chatterbox.realtime.hub import Hub
 from chatterbox.realtime.session import PROTOCOL, open_connection
 from chatterbox.realtime.state import ConnState
-from chatterbox.realtime.wire import SCOPE_KEY
+from chatterbox.realtime.wire import SCOPE_KEY, DirectWire
 
 __all__ = ["WebSocketEndpoint"]
 
@@ -94,6 +95,7 @@ class WebSocketEndpoint:
             return
         try:
             await send({"type": "websocket.accept", "subprotocol": PROTOCOL})
+            wire: DirectWire | None = scope.get(SCOPE_KEY)
             conn = Connection(
                 send=send,
                 user=principal.user,
@@ -106,14 +108,19 @@ class WebSocketEndpoint:
                 max_frames=settings.send_buffer_max_frames,
                 max_bytes=settings.send_buffer_max_bytes,
                 on_closing=hub.on_closing,
-                wire=scope.get(SCOPE_KEY),
+                wire=wire,
             )
-            await self._serve(hub, app.state.dispatcher, conn, receive)
+            await self._serve(hub, app.state.dispatcher, conn, receive, wire)
         finally:
             hub.release_slot(principal.user_id, cluster=bool(counted))
 
     async def _serve(
-        self, hub: Hub, dispatcher: Dispatcher, conn: Connection, receive: Receive
+        self,
+        hub: Hub,
+        dispatcher: Dispatcher,
+        conn: Connection,
+        receive: Receive,
+        wire: DirectWire | None,
     ) -> None:
         conn.reader = asyncio.current_task()
         try:
@@ -124,7 +131,7 @@ class WebSocketEndpoint:
             except Exception:
                 _log.exception("opening %r", conn)
                 conn.request_close(1011, "internal error")
-            await self._read(conn, dispatcher, receive)
+            await self._read(conn, dispatcher, receive, wire)
         finally:
             hub.unregister(conn)
             waits = conn.in_flight()
@@ -133,9 +140,16 @@ class WebSocketEndpoint:
             await conn.wait_closed()
 
     @staticmethod
-    async def _read(conn: Connection, dispatcher: Dispatcher, receive: Receive) -> None:
+    async def _read(
+        conn: Connection, dispatcher: Dispatcher, receive: Receive, wire: DirectWire | None
+    ) -> None:
+        """Hand each received message to the dispatcher until the disconnect. Under uvicorn
+        (``wire``), once nothing queued is left, messages reach the dispatcher as they are parsed
+        (:meth:`.DirectWire.receive_directly`) and this loop only waits for the disconnect."""
         handle = dispatcher.handle
         while True:
+            if wire is not None and wire.receive_directly(partial(handle, conn)):
+                wire = None
             try:
                 message = await receive()
             except asyncio.CancelledError:

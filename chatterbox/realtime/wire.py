@@ -25,6 +25,16 @@ out one loop iteration later (microseconds). Order is kept: before anything else
 through ``send`` (a paused socket's outbox, a close frame) the sender calls
 :meth:`DirectWire.flush`; pending frames are dropped only when the connection is no longer open
 (a data frame must not follow a close frame).
+
+**Inbound, the same way** (:meth:`DirectWire.receive_directly`). uvicorn puts each received
+message on an ``asyncio.Queue`` that the app's ``receive()`` awaits, and pauses reading the socket
+after every message until the app has taken it: per read, a task wake-up, the queue's Python
+methods and two ``epoll_ctl`` calls (pause, resume). The dispatcher never awaits, so once the
+connection is open a received message is handed to it inside uvicorn's ``data_received``: the
+queue is replaced by an :class:`Inlet`, a queue that passes ``websocket.receive`` messages to a
+handler as they are parsed, in order, and queues every other event (the disconnect) for
+``receive()`` as before. Nothing then waits for the app to take a message, so uvicorn is told that
+reading is already paused (``read_paused``), which stops it pausing the socket after each one.
 """
 
 from __future__ import annotations
@@ -32,13 +42,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-__all__ = ["SCOPE_KEY", "WIRE_KEY", "CaptureWire", "DirectWire", "WireBatch", "text_frame"]
+__all__ = [
+    "SCOPE_KEY",
+    "WIRE_KEY",
+    "CaptureWire",
+    "DirectWire",
+    "Inlet",
+    "WireBatch",
+    "text_frame",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -132,6 +151,26 @@ class DirectWire:
             pending.append(frame)
         return True
 
+    def receive_directly(self, handle: Callable[[str | bytes], None]) -> bool:
+        """From now on hand each received message to ``handle`` as it is parsed (module
+        docstring). Only while nothing is queued for ``receive()`` and reading is not paused, so
+        that no message can overtake an earlier one: False (nothing changed) otherwise, or when
+        uvicorn's protocol lacks the expected queue."""
+        proto = self._proto
+        queue = getattr(proto, "queue", None)
+        if (
+            type(queue) is not asyncio.Queue
+            or not queue.empty()
+            or getattr(proto, "read_paused", True)
+            or not proto.handshake_complete
+            or proto.close_sent
+            or proto.disconnected
+        ):
+            return False
+        proto.queue = Inlet(handle)
+        proto.read_paused = True  # nothing waits for the app: uvicorn must not pause reading
+        return True
+
     def flush(self) -> None:
         """Write the pending frames now (dropped if the connection stopped being open)."""
         pending = self._pending
@@ -145,6 +184,26 @@ class DirectWire:
             proto.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
         except Exception as exc:  # the transport is closing: uvicorn reports the disconnect
             _log.debug("direct write failed: %r", exc)
+
+
+class Inlet(asyncio.Queue[Any]):
+    """uvicorn's receive queue, handing ``websocket.receive`` messages to a handler at once
+    (module docstring); every other event is queued for ``receive()``."""
+
+    def __init__(self, handle: Callable[[str | bytes], None]) -> None:
+        super().__init__()
+        self._handle = handle
+
+    def put_nowait(self, item: Any) -> None:
+        """Called by uvicorn for each event, in order (inside ``data_received`` for messages)."""
+        if item["type"] != "websocket.receive":
+            super().put_nowait(item)
+            return
+        text = item.get("text")
+        try:
+            self._handle(text if text is not None else item.get("bytes") or b"")
+        except Exception:  # never into uvicorn's data_received: the handler's own bug
+            _log.exception("handling a received message failed")
 
 
 class CaptureWire:
