@@ -1,0 +1,1 @@
+"""One-off measurements behind statements in ``bench/NOTES.md`` (not part of ``make bench``)."""
