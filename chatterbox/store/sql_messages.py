@@ -32,7 +32,7 @@ from chatterbox.store.sql_base import (
     write_event,
 )
 from chatterbox.store.sqlite_direct import MESSAGE_COLUMNS, direct_sqlite, read_transaction
-from chatterbox.store.writer import Outcome
+from chatterbox.store.writer import Outcome, Writer
 
 __all__ = ["MessagesMixin"]
 
@@ -94,22 +94,7 @@ class MessagesMixin(SqlBase):
         """:meth:`append_message` with a callback (see :meth:`.Writer.submit_nowait`); False when
         the writer cannot take it now. The same single retry after an ``IntegrityError``."""
         job = AppendJob(room_id, author_id, body, client_msg_id, self._clock)
-        retried = False
-
-        def finished(outcome: Outcome) -> None:
-            nonlocal retried
-            value = outcome.value
-            if outcome.ok:
-                done(value)
-            elif isinstance(value, IntegrityError) and client_msg_id is not None and not retried:
-                # Another process committed the same (author, client_msg_id) first: run it again.
-                retried = True
-                if not self._writer.submit_nowait(job, finished, bounded=False):
-                    done(StoreClosed("the store closed before this write ran"))
-            else:
-                done(value)
-
-        return self._writer.submit_nowait(job, finished)
+        return self._writer.submit_nowait(job, _AppendFinished(self._writer, job, done))
 
     async def edit_message(
         self, message_id: str, new_body: str, at: int | None = None
@@ -423,3 +408,36 @@ def _event_record(row: tuple[Any, ...]) -> RoomEventRecord:
         created_at=row[6],
         message=None if row[7] is None else MessageRecord(*row[7:16]),
     )
+
+
+class _AppendFinished:
+    """:meth:`MessagesMixin.append_message_nowait`'s writer callback: ``done`` gets the outcome,
+    after one more run if another process committed the same key first (``IntegrityError``).
+
+    An object rather than a closure: a closure that passes itself to the retry refers to itself,
+    and that cycle (with every closure and cell it holds: ~23 objects per message) would be left
+    for the cyclic garbage collector instead of being freed when the message is answered."""
+
+    __slots__ = ("_done", "_job", "_retried", "_writer")
+
+    def __init__(self, writer: Writer, job: AppendJob, done: AppendDone) -> None:
+        self._writer = writer
+        self._job = job
+        self._done = done
+        self._retried = False
+
+    def __call__(self, outcome: Outcome) -> None:
+        value = outcome.value
+        if outcome.ok:
+            self._done(value)
+        elif (
+            isinstance(value, IntegrityError)
+            and self._job.client_msg_id is not None
+            and not self._retried
+        ):
+            # Another process committed the same (author, client_msg_id) first: run it again.
+            self._retried = True
+            if not self._writer.submit_nowait(self._job, self, bounded=False):
+                self._done(StoreClosed("the store closed before this write ran"))
+        else:
+            self._done(value)
