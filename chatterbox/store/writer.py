@@ -469,17 +469,20 @@ class Writer:
         finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         def complete(result: list[Outcome] | BaseException) -> None:
-            if isinstance(result, BaseException):
-                _log.info(
-                    "direct SQLite batch of %d failed (%r): running it again", len(batch), result
-                )
-                ok = False
-            else:
-                self._count_direct(len(batch))
-                self._deliver(batch, result)
-                ok = True
-            if not finished.done():
-                finished.set_result(ok)
+            ok = not isinstance(result, BaseException)
+            try:
+                if isinstance(result, BaseException):
+                    _log.info(
+                        "direct SQLite batch of %d failed (%r): running it again",
+                        len(batch),
+                        result,
+                    )
+                else:
+                    self._count_direct(len(batch))
+                    self._deliver(batch, result)
+            finally:  # the writer task takes the next batch whatever happened here
+                if not finished.done():
+                    finished.set_result(ok)
 
         if not self._direct_post(_sqlite_transaction(batch), complete):
             return None
