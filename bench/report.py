@@ -325,7 +325,7 @@ def write_report(
         f"(open-loop latency: {profile.latency_duration:g} s, for enough messages behind each p99"
         + (
             f", and {profile.latency_target_reps} repetitions at {profile.latency_target:,} deliveries/s"
-            if getattr(profile, "latency_target_reps", 0) > profile.reps
+            if profile.latency_target_reps > profile.reps
             else ""
         )
         + "); "
@@ -439,7 +439,7 @@ def write_report(
                 f"{_fmt(res.med('latency', s, x, 'lat_max_us') / 1000, 2)} | "
                 f"{_fmt(100 * res.med('latency', s, x, 'server_util'), 0)}% |"
             )
-    L.extend(latency_ratio_lines(res, getattr(profile, "latency_target", 10000)))
+    L.extend(latency_ratio_lines(res, profile.latency_target))
 
     # rooms
     nr, per = profile.rooms

@@ -10,10 +10,10 @@ tuples).
 The function runs inside the transaction the writer already opened on that connection (same
 ``sqlite3.Connection``, same thread), so its writes commit or roll back with the batch. It must not
 commit, roll back or swallow a database error. This uses aiosqlite's worker queue
-(``Connection._execute``) and its underlying ``sqlite3.Connection`` (``Connection._conn``), which
-aiosqlite has had since its first releases; :func:`direct_sqlite` returns ``None`` when they are
-missing (another driver, a future aiosqlite), and callers then fall back to the portable SQLAlchemy
-statements. ``tests/integration/store/test_store_group_commit.py`` asserts that the fast path is
+(``Connection._tx``) and its underlying ``sqlite3.Connection`` (``Connection._conn``), which
+aiosqlite has had since its first releases; :func:`direct_post` and :func:`direct_sqlite` return
+``None`` when they are missing (another driver, a future aiosqlite), and callers then fall back to
+the portable SQLAlchemy statements. ``tests/integration/store/test_store_group_commit.py`` asserts that the fast path is
 taken with the pinned driver.
 """
 
@@ -58,7 +58,8 @@ def read_transaction(db: sqlite3.Connection) -> Iterator[None]:
 async def direct_sqlite(
     conn: AsyncConnection,
 ) -> Callable[[Callable[[sqlite3.Connection], T]], Awaitable[T]] | None:
-    """A runner of ``fn(sqlite3_connection)`` on ``conn``'s worker thread, or None if unavailable."""
+    """A runner of ``fn(sqlite3_connection)`` on ``conn``'s worker thread, or None if unavailable
+    (awaits :func:`direct_post`'s completion)."""
     if conn.dialect.name != "sqlite":
         return None
     if isinstance(conn, ReadConnection):  # already on a reader thread: call it here
@@ -68,18 +69,24 @@ async def direct_sqlite(
             return fn(db)
 
         return here
-    found = await _aiosqlite_driver(conn)
-    execute = None if found is None else getattr(found, "_execute", None)
-    if execute is None:
+    post = await direct_post(conn)
+    if post is None:
         return None
-    driver: Any = found
 
     async def run(fn: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            return fn(driver._conn)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
 
-        result: T = await execute(call)
-        return result
+        def complete(result: Any) -> None:
+            if future.done():
+                return
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+        if not post(fn, complete):
+            raise ValueError("Connection closed")  # as aiosqlite's own calls say
+        return await future
 
     return run
 
@@ -87,20 +94,21 @@ async def direct_sqlite(
 async def direct_post(conn: AsyncConnection) -> Post | None:
     """A :data:`Post` on ``conn``'s aiosqlite worker thread, or None if unavailable.
 
-    :func:`direct_sqlite`'s runner resolves an asyncio future from the thread, and the task
-    awaiting it resumes one loop iteration after that: two iterations between the commit and the
-    code that acts on it. A post's ``complete`` is itself the callback the thread schedules
-    (``call_soon_threadsafe``), so it runs in the first iteration after the commit. The item
-    goes on aiosqlite's own queue (``Connection._tx``) with no future, which its worker runs and
-    otherwise ignores; ``fn``'s exceptions are caught here and handed to ``complete``.
+    ``complete`` is itself the callback the thread schedules (``call_soon_threadsafe``), so it
+    runs in the first loop iteration after ``fn`` returned; awaiting a future set from the thread
+    (:func:`direct_sqlite`) resumes the awaiting task one iteration later. The item goes on
+    aiosqlite's own queue (``Connection._tx``) with no future, which its worker runs and otherwise
+    ignores; ``fn``'s exceptions are caught here and handed to ``complete``.
     """
     if conn.dialect.name != "sqlite" or isinstance(conn, ReadConnection):
         return None
-    found = await _aiosqlite_driver(conn)
-    queue = None if found is None else getattr(found, "_tx", None)
-    if queue is None or not callable(getattr(queue, "put_nowait", None)):
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    queue: Any = getattr(driver, "_tx", None)
+    if not isinstance(getattr(driver, "_connection", None), sqlite3.Connection) or not callable(
+        getattr(queue, "put_nowait", None)
+    ):
         return None
-    driver: Any = found
     loop = asyncio.get_running_loop()
 
     def post(fn: Callable[[sqlite3.Connection], Any], complete: Callable[[Any], None]) -> bool:
@@ -120,12 +128,3 @@ async def direct_post(conn: AsyncConnection) -> Post | None:
         return True
 
     return post
-
-
-async def _aiosqlite_driver(conn: AsyncConnection) -> Any | None:
-    """``conn``'s aiosqlite connection, if it has the worker internals used here."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    if not isinstance(getattr(driver, "_connection", None), sqlite3.Connection):
-        return None
-    return driver

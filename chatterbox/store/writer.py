@@ -27,7 +27,7 @@ instead of several statements per job. That, not the shared commit alone, is wha
 appends per second possible over aiosqlite, where each statement costs thread round trips; on SQLite the
 append and receipt groups go further and run as one plain ``sqlite3`` call on the connection's worker
 thread (:mod:`chatterbox.store.sqlite_direct`), posted with a completion callback that answers the
-batch's callers in the loop iteration right after the commit (:meth:`Writer._posted_transaction`).
+batch's callers in the loop iteration right after the commit (:meth:`Writer._direct_transaction`).
 
 Several writers on one database (PostgreSQL with several server processes, or several stores on one SQLite
 file): each transaction may first run the store's ``prepare`` hook, which on PostgreSQL locks the rows of
@@ -64,7 +64,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatterbox.store.engine import BEGIN_IMMEDIATE
 from chatterbox.store.errors import StoreClosed, StoreError
-from chatterbox.store.sqlite_direct import Post, direct_post, direct_sqlite
+from chatterbox.store.sqlite_direct import Post, direct_post
 
 __all__ = [
     "TRANSIENT_SQLSTATES",
@@ -237,8 +237,6 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._direct = engine.dialect.name == "sqlite"
         self._direct_conn: AsyncConnection | None = None
-        self._direct_run: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]] | None
-        self._direct_run = None
         self._direct_post: Post | None = None
         self._closing = False
         self.stats = WriterStats()
@@ -381,19 +379,16 @@ class Writer:
     async def _execute(self, batch: list[_Request]) -> None:
         self.stats.max_batch = max(self.stats.max_batch, len(batch))
         attempt = 0
-        direct = self._direct and all(
-            isinstance(r.fn, BatchJob) and type(r.fn).sqlite_direct for r in batch
-        )
         try:
-            if direct:
-                posted = await self._posted_transaction(batch)
-                if posted is not None:
-                    if posted:
-                        return  # delivered by the completion callback
-                    direct = False  # failed and rolled back: the portable way isolates the culprit
+            if (
+                self._direct
+                and all(isinstance(r.fn, BatchJob) and type(r.fn).sqlite_direct for r in batch)
+                and await self._direct_transaction(batch)
+            ):
+                return  # delivered by the completion callback
             while True:
                 try:
-                    outcomes = await self._attempt(batch, direct=direct)
+                    outcomes = await self._attempt(batch)
                     break
                 except Exception as exc:
                     if attempt < self._max_retries and is_transient(exc):
@@ -421,14 +416,8 @@ class Writer:
         for request, outcome in zip(batch, outcomes, strict=True):
             request.resolve(outcome)
 
-    async def _attempt(self, batch: list[_Request], *, direct: bool) -> list[Outcome]:
-        """Run the batch in one transaction; on an unexpected job error, again with savepoints.
-
-        ``direct``: every job has a ``run_batch_sqlite`` (SQLite): try one call on the thread."""
-        if direct:
-            outcomes = await self._direct_transaction(batch)
-            if outcomes is not None:
-                return outcomes
+    async def _attempt(self, batch: list[_Request]) -> list[Outcome]:
+        """Run the batch in one transaction; on an unexpected job error, again with savepoints."""
         try:
             return await self._transaction(batch, isolate=False)
         except _NeedsIsolation as exc:
@@ -437,35 +426,19 @@ class Writer:
             self.stats.isolated_retries += 1
             return await self._transaction(batch, isolate=True)
 
-    async def _direct_transaction(self, batch: list[_Request]) -> list[Outcome] | None:
+    async def _direct_transaction(self, batch: list[_Request]) -> bool:
         """SQLite, every job with a ``run_batch_sqlite``: ``BEGIN IMMEDIATE``, the groups and
         ``COMMIT`` as one function on the driver's thread (one round trip per batch instead of one
-        per statement, pool checkout and reset; :mod:`.sqlite_direct`). None when that is not
-        possible or anything unexpected was raised (rolled back): the caller then runs the batch
-        the portable way, which isolates a failing job."""
-        run = await self._direct_runner()
-        if run is None:
-            return None
-        try:
-            outcomes: list[Outcome] = await run(_sqlite_transaction(batch))
-        except Exception as exc:
-            _log.info("direct SQLite batch of %d failed (%r): running it again", len(batch), exc)
-            await self._release_direct()
-            return None
-        self._count_direct(len(batch))
-        return outcomes
+        per statement, pool checkout and reset; :mod:`.sqlite_direct`), posted with a completion
+        callback (:func:`~.sqlite_direct.direct_post`) that hands the callers their outcomes in
+        the first loop iteration after the commit; the writer task resumes after that, only to
+        take the next batch.
 
-    async def _posted_transaction(self, batch: list[_Request]) -> bool | None:
-        """:meth:`_direct_transaction` handed to the SQLite thread with a completion callback
-        (:func:`~.sqlite_direct.direct_post`): the callers get their outcomes in the first loop
-        iteration after the commit, not after the writer task's wake-up; the task resumes after
-        that, only to take the next batch.
-
-        True: committed and delivered. False: failed and rolled back (the caller runs the batch
-        the portable way). None: not posted (no direct connection, or no posting on this driver).
-        """
-        if await self._direct_runner() is None or self._direct_post is None:
-            return None
+        True: committed and delivered. False: not possible here, or it failed and was rolled
+        back: the caller runs the batch the portable way, which isolates a failing job."""
+        post = await self._direct_poster()
+        if post is None:
+            return False
         finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         def complete(result: list[Outcome] | BaseException) -> None:
@@ -478,42 +451,35 @@ class Writer:
                         result,
                     )
                 else:
-                    self._count_direct(len(batch))
+                    self.stats.transactions += 1
+                    self.stats.direct_transactions += 1
+                    self.stats.grouped_jobs += len(batch)
                     self._deliver(batch, result)
             finally:  # the writer task takes the next batch whatever happened here
                 if not finished.done():
                     finished.set_result(ok)
 
-        if not self._direct_post(_sqlite_transaction(batch), complete):
-            return None
+        if not post(_sqlite_transaction(batch), complete):
+            return False
         if await finished:
             return True
         await self._release_direct()
         return False
 
-    def _count_direct(self, jobs: int) -> None:
-        self.stats.transactions += 1
-        self.stats.direct_transactions += 1
-        self.stats.grouped_jobs += jobs
-
-    async def _direct_runner(
-        self,
-    ) -> Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]] | None:
-        """The writer's own SQLite connection (kept out of the pool), as a direct runner."""
-        if self._direct_run is None:
+    async def _direct_poster(self) -> Post | None:
+        """The writer's own SQLite connection (kept out of the pool), as a :data:`Post`."""
+        if self._direct_post is None:
             conn = await self._engine.connect()
-            run = await direct_sqlite(conn)
-            if run is None:
+            post = await direct_post(conn)
+            if post is None:
                 self._direct = False  # another driver: the portable path only
                 await conn.close()
                 return None
-            self._direct_conn, self._direct_run = conn, run
-            self._direct_post = await direct_post(conn)
-        return self._direct_run
+            self._direct_conn, self._direct_post = conn, post
+        return self._direct_post
 
     async def _release_direct(self) -> None:
-        conn, self._direct_conn, self._direct_run = self._direct_conn, None, None
-        self._direct_post = None
+        conn, self._direct_conn, self._direct_post = self._direct_conn, None, None
         if conn is not None:
             try:
                 await conn.close()

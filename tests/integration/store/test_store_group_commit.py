@@ -48,6 +48,8 @@ async def test_2000_concurrent_appends_over_20_rooms(
     assert transactions < 200, transactions  # far below one per message
     assert store.writer_stats.max_batch > 10
     assert store.writer_stats.grouped_jobs >= 1900  # the set-based path did the work
+    if statements == "portable":  # the fixture really took the writer off the direct path
+        assert store.writer_stats.direct_transactions == 0
 
     by_room: dict[str, list[int]] = defaultdict(list)
     for message, _ in results:
@@ -134,7 +136,7 @@ def statements(
 
         monkeypatch.setattr(sql_append, "direct_sqlite", unavailable)
         monkeypatch.setattr(sql_receipts, "direct_sqlite", unavailable)
-        monkeypatch.setattr(writer_module, "direct_sqlite", unavailable)
+        monkeypatch.setattr(writer_module, "direct_post", unavailable)
     return str(request.param)
 
 
@@ -199,7 +201,8 @@ async def test_the_writers_connection_keeps_a_full_page_cache(
     room's index tails, keeps SQLite's default 2 000 KiB."""
     alice, room = sqlite_room
     await store.append_message(room, alice, "hello", "k-cache")
-    run = store._writer._direct_run
+    assert store._writer._direct_conn is not None
+    run = await direct_sqlite(store._writer._direct_conn)
     assert run is not None
     assert await run(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -2000
     assert store._reads is not None
