@@ -49,6 +49,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from chatterbox.realtime.reader import FastReader
+
 __all__ = [
     "SCOPE_KEY",
     "WIRE_KEY",
@@ -169,6 +171,7 @@ class DirectWire:
             return False
         proto.queue = Inlet(handle)
         proto.read_paused = True  # nothing waits for the app: uvicorn must not pause reading
+        FastReader(proto, handle).install()  # the common frames skip websockets' parser
         return True
 
     def flush(self) -> None:
