@@ -332,14 +332,9 @@ class Hub:
             user_id = str(frame["user"]["id"])
             if kind == "member.joined":
                 detail = f"{kind}:{frame.get('role', 'member')}"
-        return Envelope(
-            kind="event",
-            text=orjson.dumps(frame).decode(),
-            room_id=room_id,
-            seq=int(frame["seq"]),
-            user_id=user_id,
-            detail=detail,
-        )
+        # positional: a named tuple's keyword arguments cost ~0.3 µs more, once per message
+        text = orjson.dumps(frame).decode()
+        return Envelope("event", text, room_id, int(frame["seq"]), user_id, detail)
 
     async def membership_changed(self, room_id: str, user_id: str, *, joined: bool) -> None:
         """Notifier: (un)subscribe the user's connections, on every process; a leaver's get

@@ -130,7 +130,14 @@ class DirectWire:
 
     def write(self, frame: bytes) -> bool:
         """Queue ``frame`` for this iteration's write if ``send`` would write it now unchanged;
-        else False (flush, then use ``send``)."""
+        else False (flush, then use ``send``). Once a frame is pending, the next ones of the
+        iteration join it without the checks: nothing else writes to the socket before
+        :meth:`flush` (``Sender`` flushes before using ``send``), and :meth:`flush` drops them all if
+        the connection stopped being open meanwhile."""
+        pending = self._pending
+        if pending is not None:
+            pending.append(frame)
+            return True
         proto = self._proto
         ws = proto.conn
         if (
@@ -145,12 +152,8 @@ class DirectWire:
             or ws.writes
         ):
             return False
-        pending = self._pending
-        if pending is None:
-            self._pending = [frame]
-            self._batch.add(self)
-        else:
-            pending.append(frame)
+        self._pending = [frame]
+        self._batch.add(self)
         return True
 
     def receive_directly(self, handle: Callable[[str | bytes], None]) -> bool:

@@ -47,3 +47,10 @@ def test_the_same_second_twice_and_outside_the_cached_range() -> None:
     assert format_ms(1_764_235_000_999) == "2025-11-27T09:16:40.999Z"  # same second, other ms
     with pytest.raises(ValueError, match="out of range"):
         format_ms(MAX_MS)  # five-digit years are not timestamps (datetime refuses them too)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=MAX_MS - 1), min_size=1, max_size=6))
+def test_the_same_millisecond_in_a_row_and_then_another(sequence: list[int]) -> None:
+    """The one-entry cache of the last millisecond never answers for another one."""
+    for ms in [*sequence, *sequence[::-1], sequence[0], sequence[0]]:
+        assert format_ms(ms) == reference(ms)

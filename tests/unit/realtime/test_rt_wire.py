@@ -210,3 +210,22 @@ async def test_pending_frames_are_dropped_once_the_connection_is_not_open() -> N
     finally:
         loop.set_exception_handler(None)
     assert not wire.pending and reported == []
+
+
+async def test_later_frames_of_an_iteration_join_the_pending_ones_and_share_their_fate() -> None:
+    """Only the first frame of an iteration is checked: the next ones go out with it, or are
+    dropped with it when the connection stopped being open before the write."""
+    proto = fake_proto()
+    wire = DirectWire(proto)
+    assert wire.write(b"a")
+    proto.writable.clear()  # paused meanwhile (e.g. by a pong): still one write, as queued
+    assert wire.write(b"b")
+    await next_iteration()
+    assert proto.transport.data == [b"ab"]
+    assert not wire.write(b"c")  # a new iteration: checked again, and paused
+    proto.writable.set()
+    assert wire.write(b"d")
+    proto.conn.state = State.CLOSING  # the peer's close arrived before the write
+    assert wire.write(b"e")
+    await next_iteration()
+    assert proto.transport.data == [b"ab"] and not wire.pending
