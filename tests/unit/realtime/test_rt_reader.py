@@ -183,30 +183,29 @@ async def test_bad_frames_fail_exactly_as_websockets_fails_them(
         peer.lose()
 
 
+async def closed_alike(reads: list[bytes], *, max_size: int = MAX_SIZE) -> tuple[list[Any], int]:
+    """Feed ``reads`` (one read each) with and without the fast path; both must handle the same
+    messages and write the same close frame: returns those messages and the close code."""
+    fast, plain = Peer(max_size=max_size), Peer(fast=False, max_size=max_size)
+    for peer in (fast, plain):
+        await peer.open()
+        await peer.feed(*reads)
+        peer.lose()
+    assert fast.handled == plain.handled
+    assert fast.transport.written == plain.transport.written
+    return fast.handled, Close.parse(fast.transport.written[0][2:]).code
+
+
 @pytest.mark.anyio
 async def test_a_text_frame_inside_a_fragmented_message_is_a_protocol_error() -> None:
-    fast, plain = await Peer().open(), await Peer(fast=False).open()
-    for peer in (fast, plain):
-        await peer.feed(text("first part", fin=False))
-        await peer.feed(text("not a continuation"))
-    assert fast.handled == plain.handled == []
-    assert fast.transport.written == plain.transport.written
-    assert Close.parse(fast.transport.written[0][2:]).code == 1002
-    for peer in (fast, plain):
-        peer.lose()
+    reads = [text("first part", fin=False), text("not a continuation")]
+    assert await closed_alike(reads) == ([], 1002)
 
 
 @pytest.mark.anyio
 async def test_a_lower_size_limit_is_kept_for_two_byte_lengths() -> None:
-    fast, plain = await Peer(max_size=1000).open(), await Peer(fast=False, max_size=1000).open()
-    big = text("x" * 1001)
-    for peer in (fast, plain):
-        await peer.feed(text("x" * 1000), big)
-    assert fast.handled == plain.handled == ["x" * 1000]
-    assert fast.transport.written == plain.transport.written
-    assert Close.parse(fast.transport.written[0][2:]).code == 1009
-    for peer in (fast, plain):
-        peer.lose()
+    reads = [text("x" * 1000), text("x" * 1001)]
+    assert await closed_alike(reads, max_size=1000) == (["x" * 1000], 1009)
 
 
 @pytest.mark.anyio
